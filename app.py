@@ -1,0 +1,24 @@
+"""RANKL Atlas: router with page config, shared sidebar filters and footer."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from rankl_atlas import ui
+
+st.set_page_config(page_title="RANKL Atlas", page_icon="🦴", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
+    st.Page("app_pages/evidence_map.py", title="Evidence map", icon="🧭", url_path="evidence-map"),
+    st.Page("app_pages/concentrations.py", title="Concentrations", icon="🧪", url_path="concentrations"),
+    st.Page("app_pages/studies.py", title="Studies", icon="📚", url_path="studies"),
+    st.Page("app_pages/about.py", title="About the data", icon="ℹ️", url_path="about"),
+]
+
+page = st.navigation(PAGES)
+tables, metadata, folder = ui.load_dataset(Path(__file__).parent / "data")
+context = ui.sidebar_filters(tables, metadata, folder)
+page.run()
+ui.write_url(context)
+ui.footer(context)

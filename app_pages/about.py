@@ -1,0 +1,45 @@
+"""About the data: the biology in brief, data dictionary, provenance, licence, citation, changelog."""
+
+import streamlit as st
+
+from rankl_atlas import ui
+from rankl_atlas.schema import data_dictionary
+
+ctx = ui.context()
+meta = ctx.metadata
+st.title("About the data")
+
+st.header("RANKL and OPG in brief")
+st.markdown(
+    "- **RANKL** (receptor activator of NF-κB ligand) drives the formation and activity of bone-resorbing "
+    "osteoclasts. It is made as a membrane protein by osteoblast-lineage cells, osteocytes and activated immune "
+    "cells; proteases can shed it into a **soluble form (sRANKL)**, and some cells secrete it.\n"
+    "- **Osteoprotegerin (OPG)** is a soluble decoy receptor: it binds RANKL and blocks it. In blood, sRANKL "
+    "therefore exists **free** and **bound to OPG**.\n"
+    "- **Free versus total assays**: some ELISA kits detect only free sRANKL, others total sRANKL (free plus "
+    "OPG-bound). Their values differ by orders of magnitude and are not interchangeable.\n"
+    "- **Detection**: circulating sRANKL is often near or below the detection limit of a kit, so studies may report "
+    "a share of undetectable samples rather than a level.\n"
+    "- **Blood is not bone**: serum RANKL reflects production and clearance in many tissues; whether it mirrors RANKL "
+    "in bone is exactly the review's question (see the Evidence map, rows *relates to*)."
+)
+
+st.header("Provenance")
+st.markdown(
+    "The corpus is the reference list of Findlay DM, Atkins GJ. *Relationship between serum RANKL and RANKL in bone.* "
+    "Osteoporos Int 2011;22:2597–2602. Each study was curated from the PubMed abstract or open full text we could "
+    "read; the page read is recorded in `source_url`, and `evidence_level` says whether it was the abstract, the "
+    "full text, or nothing (`citation_only`). PMIDs and DOIs are recorded only where we saw them. Values are stored "
+    "exactly as published (value, spread, unit, assay); unknown is empty, never guessed. Summaries are our own words."
+)
+st.header("Licence and how to cite")
+st.markdown(
+    f"The extracted facts are published under **CC BY 4.0**. Cite as: *RANKL Atlas dataset, version "
+    f"{meta.get('version', '?')}*, and cite the original studies for their results (RIS/BibTeX downloads on the "
+    "Studies page)."
+)
+st.header("Data dictionary")
+st.caption("Generated from the schema that validates the dataset at build time and when the app loads it.")
+st.dataframe(data_dictionary(), hide_index=True, width="stretch")
+st.header("Changelog")
+st.markdown(ui.changelog_text(ctx))

@@ -1,0 +1,60 @@
+"""Concentrations: every reported group value on a log axis, by assay vendor and RANKL form."""
+
+import streamlit as st
+
+from rankl_atlas import charts, ui
+from rankl_atlas.schema import ANALYTE, UNIT
+
+ctx = ui.context()
+st.title("Reported concentrations")
+st.markdown(
+    "Every group value as published, on a log axis, grouped by assay vendor and analyte form. "
+    "Kits differ in the form they detect (free versus total soluble RANKL), in their standards and antibodies, and in "
+    "detection limits, so their values can differ by orders of magnitude for the same people: **compare within one "
+    "kit, not across kits**. Units are never mixed: each unit as published gets its own chart."
+)
+ui.count_line(ctx)
+
+rows = charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
+if not ui.nothing_left(ctx, rows, "measurements with a value"):
+    for (analyte, unit), part in rows.groupby(["analyte", "unit"], sort=True):
+        st.subheader(f"{ANALYTE[analyte]} in {UNIT[unit]}")
+        ui.chart(
+            charts.build_concentration_chart(rows, analyte, unit),
+            ctx,
+            key=f"conc_{analyte}_{unit}",
+            alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured.",
+            data=part[
+                [
+                    "study",
+                    "group_label",
+                    "group_role",
+                    "n",
+                    "statistic",
+                    "value",
+                    "sd",
+                    "se",
+                    "q1",
+                    "q3",
+                    "min",
+                    "max",
+                    "unit",
+                    "assay_vendor",
+                    "assay_attribution",
+                    "analyte_form",
+                    "specimen",
+                    "pct_undetectable",
+                    "locator",
+                ]
+            ],
+        )
+undetectable = ctx.filtered.measurements[ctx.filtered.measurements["value"].isna()]
+if not undetectable.empty:
+    st.subheader("Groups reported only as share undetectable")
+    st.dataframe(
+        charts.with_study(undetectable, ctx.tables.studies)[
+            ["study", "group_label", "analyte", "n", "pct_undetectable", "locator"]
+        ],
+        hide_index=True,
+    )
+ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")

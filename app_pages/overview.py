@@ -1,0 +1,54 @@
+"""Overview: what the atlas holds, studies per year by disease, and the review's message."""
+
+import streamlit as st
+
+from rankl_atlas import charts, ui
+
+ctx = ui.context()
+st.title("RANKL Atlas")
+st.markdown(
+    "What published studies report about **circulating (serum/plasma) RANKL and osteoprotegerin (OPG)**, "
+    "starting from the 59 references of Findlay & Atkins (Osteoporos Int 2011)."
+)
+ui.count_line(ctx)
+
+all_studies = ctx.tables.studies
+circulating = all_studies["circulating_measured"].fillna(False).astype(bool)
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Studies", len(all_studies), help="All references in the atlas")
+c2.metric("With circulating levels", int(circulating.sum()), help="Report RANKL or OPG in serum or plasma")
+c3.metric("Measurements", len(ctx.tables.measurements), help="Reported group concentrations")
+c4.metric("Findings", len(ctx.tables.findings), help="Reported comparisons and associations")
+
+st.subheader("The review's message, in brief")
+st.markdown(
+    "- Serum and plasma RANKL and OPG have been measured in many diseases, but the numbers are hard to read: "
+    "assays detect different forms (free versus total soluble RANKL), report values that differ by orders of "
+    "magnitude, and often find RANKL below their detection limit.\n"
+    "- Circulating RANKL may come from many sources (bone cells, immune cells, vessels, tumours) and is cleared "
+    "by OPG binding, so a blood level need not mirror RANKL activity in bone.\n"
+    "- Before serum RANKL can guide diagnosis or research, studies need to state the assay and form measured, and "
+    "relate blood levels to RANKL in bone itself."
+)
+
+studies = ctx.filtered.studies
+if not ui.nothing_left(ctx, studies):
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader("Studies per year, by disease")
+        ui.chart(
+            charts.build_studies_per_year(studies),
+            ctx,
+            key="overview_per_year",
+            alt="Stacked bars of studies per publication year, coloured by disease group.",
+            data=charts.studies_per_year(studies),
+        )
+    with right:
+        st.subheader("Studies by kind")
+        ui.chart(
+            charts.build_studies_by_kind(studies),
+            ctx,
+            key="overview_by_kind",
+            alt="Horizontal bars of studies per kind of study.",
+            data=charts.studies_by_kind(studies),
+        )

@@ -1,0 +1,58 @@
+"""Studies: the filterable table with links, and a detail view per study with a permalink."""
+
+import streamlit as st
+
+from rankl_atlas import tables as atlas_tables
+from rankl_atlas import ui
+
+ctx = ui.context()
+st.title("Studies")
+ui.count_line(ctx)
+
+studies = ctx.filtered.studies
+all_ids = list(ctx.tables.studies["study_id"])
+labels = atlas_tables.study_choice_labels(ctx.tables.studies)
+ui.init_from_url("study", all_ids)
+chosen = st.selectbox(
+    "Open one study (its address is a permalink)",
+    all_ids,
+    format_func=labels.get,
+    key="study",
+    placeholder="Choose a study…",
+)
+ui.keep_in_url("study", chosen)
+
+if chosen:
+    detail = atlas_tables.study_detail(ctx.tables, chosen)
+    st.subheader(ui.plain(f"{detail.label}: {detail.study['title']}"))
+    st.caption(f"Permalink: `?study={chosen}` · {ui.plain(detail.citation)}")
+    links = atlas_tables.study_links(detail.study)
+    st.markdown(" · ".join(f"[{name}]({url})" for name, url in links.items()))
+    st.markdown(ui.plain(str(detail.study["summary"])))
+    st.dataframe(detail.facts, hide_index=True, width="stretch")
+    st.markdown(f"**Measurements** ({len(detail.measurements)})")
+    if detail.measurements.empty:
+        st.caption("No circulating concentrations recorded for this study.")
+    else:
+        st.dataframe(detail.measurements, hide_index=True, width="stretch")
+    st.markdown(f"**Findings** ({len(detail.findings)})")
+    if detail.findings.empty:
+        st.caption("No comparisons or associations recorded for this study.")
+    else:
+        st.dataframe(detail.findings, hide_index=True, width="stretch")
+    st.divider()
+
+st.subheader("All studies kept by the filters")
+if not ui.nothing_left(ctx, studies):
+    st.dataframe(
+        atlas_tables.studies_table(studies, ctx.filtered.measurements, ctx.filtered.findings),
+        hide_index=True,
+        width="stretch",
+        column_config=ui.STUDIES_COLUMN_CONFIG,
+        key="studies_table",
+    )
+    ui.downloads(
+        ctx,
+        {"studies": studies, "measurements": ctx.filtered.measurements, "findings": ctx.filtered.findings},
+        key="studies",
+    )

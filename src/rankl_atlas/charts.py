@@ -1,0 +1,273 @@
+"""Plotly figures and the tables behind them (pure: frames in, figures or frames out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from rankl_atlas.schema import (
+    ANALYTE,
+    COLOURS,
+    CONDITION_GROUP,
+    DIRECTION_CLASS,
+    DIRECTION_CLASS_COLOUR,
+    DIRECTION_CLASS_LABEL,
+    GROUP_ROLE,
+    RELATED_TO,
+    STUDY_KIND,
+    UNIT,
+    label,
+)
+
+FONT = dict(family="sans-serif", size=13)
+EMPTY_CELL_COLOUR = "#F2F2F2"
+
+
+def _layout(fig: go.Figure, **kwargs) -> go.Figure:
+    settings = {
+        "font": FONT,
+        "template": "plotly_white",
+        "margin": dict(l=10, r=10, t=40, b=10),
+        "legend": dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+    }
+    fig.update_layout(**{**settings, **kwargs})
+    return fig
+
+
+def study_labels(studies: pd.DataFrame) -> pd.Series:
+    """'Surname Year' per study_id, e.g. 'Schett 2004'."""
+    text = studies["first_author"].astype(str) + " " + studies["year"].astype("Int64").astype(str)
+    return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
+
+
+def with_study(frame: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Rows with their study's label, year, first author and species beside them (a new frame)."""
+    info = studies[["study_id", "first_author", "year", "species", "ref_no"]].copy()
+    info["study"] = study_labels(studies).to_numpy()
+    return frame.merge(info, on="study_id", how="left")
+
+
+# --- Overview --------------------------------------------------------------------------------
+
+
+def studies_per_year(studies: pd.DataFrame) -> pd.DataFrame:
+    """Count of studies per publication year and condition group (long form)."""
+    grouped = studies.groupby(["year", "condition_group"], observed=True).size().reset_index(name="studies")
+    grouped["disease"] = grouped["condition_group"].map(lambda c: label("condition_group", c))
+    return grouped.sort_values(["year", "condition_group"]).reset_index(drop=True)
+
+
+def build_studies_per_year(studies: pd.DataFrame) -> go.Figure:
+    """Stacked bars: studies per year, coloured by disease, with an integer year axis."""
+    table = studies_per_year(studies)
+    fig = go.Figure()
+    for code in CONDITION_GROUP:
+        part = table[table["condition_group"] == code]
+        if part.empty:
+            continue
+        fig.add_bar(
+            x=part["year"],
+            y=part["studies"],
+            name=label("condition_group", code),
+            marker_color=COLOURS["condition_group"][code],
+            customdata=part[["condition_group"]].to_numpy(),
+            hovertemplate="%{x}: %{y} stud(ies)<br>" + label("condition_group", code) + "<extra></extra>",
+        )
+    fig.update_xaxes(title="Publication year", dtick=1, tickformat="d")
+    fig.update_yaxes(title="Studies", rangemode="tozero", tickformat="d")
+    return _layout(fig, barmode="stack", height=420, legend_title_text="Disease")
+
+
+def studies_by_kind(studies: pd.DataFrame) -> pd.DataFrame:
+    """Studies per study kind, in vocabulary order, with labels."""
+    counts = studies["study_kind"].value_counts()
+    rows = [(code, STUDY_KIND[code], int(counts.get(code, 0))) for code in STUDY_KIND]
+    return pd.DataFrame(rows, columns=["study_kind", "kind", "studies"])
+
+
+def build_studies_by_kind(studies: pd.DataFrame) -> go.Figure:
+    """Horizontal bars: how many studies of each kind the atlas holds."""
+    table = studies_by_kind(studies)
+    fig = go.Figure(
+        go.Bar(
+            x=table["studies"],
+            y=table["kind"],
+            orientation="h",
+            marker_color=[COLOURS["study_kind"][c] for c in table["study_kind"]],
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="Studies", tickformat="d", rangemode="tozero")
+    return _layout(fig, height=300, showlegend=False)
+
+
+# --- Evidence map ----------------------------------------------------------------------------
+
+MAP_ROWS = {"condition_group": CONDITION_GROUP, "related_to": RELATED_TO}
+CLASS_SYMBOL = {"up": "↑", "down": "↓", "null": "=", "undetectable": "∅", "unstated": "?"}
+
+
+def evidence_matrix(findings: pd.DataFrame, rows: str = "condition_group") -> pd.DataFrame:
+    """One row per (row category, analyte) cell: counts per direction class, studies, summary class.
+
+    Cells with no findings are included for every row category present, with n_findings 0.
+    """
+    vocabulary = MAP_ROWS[rows]
+    classes = list(CLASS_SYMBOL)
+    present = [code for code in vocabulary if code in set(findings[rows].dropna())]
+    grid = pd.MultiIndex.from_product([present, list(ANALYTE)], names=["row", "analyte"]).to_frame(index=False)
+    work = findings.assign(direction_class=findings["direction"].map(DIRECTION_CLASS))
+    if work.empty:
+        tallies = pd.DataFrame(columns=["row", "analyte", *classes])
+    else:
+        tallies = (
+            work.groupby([rows, "analyte", "direction_class"], observed=True)
+            .size()
+            .unstack("direction_class", fill_value=0)
+            .reindex(columns=classes, fill_value=0)
+            .rename_axis(index=["row", "analyte"], columns=None)
+            .reset_index()
+        )
+    studies = (
+        work.groupby([rows, "analyte"], observed=True)["study_id"]
+        .agg(lambda s: sorted(set(s)))
+        .rename_axis(["row", "analyte"])
+        .reset_index(name="study_ids")
+        if not work.empty
+        else pd.DataFrame(columns=["row", "analyte", "study_ids"])
+    )
+    matrix = grid.merge(tallies, on=["row", "analyte"], how="left").merge(studies, on=["row", "analyte"], how="left")
+    matrix[classes] = matrix[classes].fillna(0).astype(int)
+    matrix["n_findings"] = matrix[classes].sum(axis=1)
+    matrix["study_ids"] = matrix["study_ids"].apply(lambda v: v if isinstance(v, list) else [])
+    matrix["n_studies"] = matrix["study_ids"].apply(len)
+    matrix["summary_class"] = matrix.apply(_summary_class, axis=1, classes=classes)
+    matrix["row_label"] = matrix["row"].map(lambda c: label(rows, c))
+    matrix["analyte_label"] = matrix["analyte"].map(ANALYTE)
+    matrix["cell_text"] = matrix.apply(_cell_text, axis=1, classes=classes)
+    return matrix
+
+
+def _summary_class(row: pd.Series, classes: list[str]) -> str:
+    nonzero = [c for c in classes if row[c] > 0]
+    if not nonzero:
+        return "none"
+    return nonzero[0] if len(nonzero) == 1 else "mixed"
+
+
+def _cell_text(row: pd.Series, classes: list[str]) -> str:
+    if row["n_findings"] == 0:
+        return "–"
+    return " ".join(f"{row[c]}{CLASS_SYMBOL[c]}" for c in classes if row[c] > 0)
+
+
+def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> go.Figure:
+    """Square-marker matrix, rows × analyte, coloured by summary direction; empty cells look empty.
+
+    Each marker carries [row code, analyte code] in customdata so a click maps back to its findings.
+    """
+    fig = go.Figure()
+    empty = matrix[matrix["n_findings"] == 0]
+    if not empty.empty:
+        fig.add_scatter(
+            x=empty["analyte_label"],
+            y=empty["row_label"],
+            mode="markers+text",
+            text=empty["cell_text"],
+            textfont=dict(color="#777777"),
+            marker=dict(symbol="square", size=44, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
+            name="No studies",
+            customdata=empty[["row", "analyte"]].to_numpy(),
+            hovertemplate="%{y} · %{x}<br>No findings reported<extra></extra>",
+        )
+    for cls in [*CLASS_SYMBOL, "mixed"]:
+        part = matrix[(matrix["summary_class"] == cls) & (matrix["n_findings"] > 0)]
+        if part.empty:
+            continue
+        fig.add_scatter(
+            x=part["analyte_label"],
+            y=part["row_label"],
+            mode="markers+text",
+            text=part["cell_text"],
+            textfont=dict(color="white" if cls in ("down", "up") else "black", size=12),
+            marker=dict(symbol="square", size=44, color=DIRECTION_CLASS_COLOUR[cls], line=dict(color="white", width=1)),
+            name=DIRECTION_CLASS_LABEL[cls],
+            customdata=part[["row", "analyte", "n_studies", "n_findings"]].to_numpy(),
+            hovertemplate=(
+                "%{y} · %{x}<br>%{customdata[3]} finding(s) from %{customdata[2]} stud(ies)"
+                "<br>%{text}<br>Click to list them<extra></extra>"
+            ),
+        )
+    row_order = [label(rows, c) for c in MAP_ROWS[rows] if c in set(matrix["row"])]
+    fig.update_xaxes(
+        categoryorder="array", categoryarray=list(ANALYTE.values()), side="top", title=None, showgrid=False
+    )
+    fig.update_yaxes(categoryorder="array", categoryarray=row_order[::-1], title=None, showgrid=False)
+    height = max(260, 60 * len(row_order) + 140)
+    return _layout(
+        fig, height=height, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), clickmode="event+select"
+    )
+
+
+# --- Concentrations --------------------------------------------------------------------------
+
+
+def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Measurements with a value, with study labels, assay group and error-bar extents as published.
+
+    Error bars: ± SD (or ± SE when only SE is given) for means; quartiles (else range) for medians.
+    """
+    rows = with_study(measurements[measurements["value"].notna()], studies)
+    value = rows["value"].astype(float)
+    spread = rows["sd"].astype(float).fillna(rows["se"].astype(float))
+    low = (value - spread).where(spread.notna())
+    high = (value + spread).where(spread.notna())
+    low = low.fillna(rows["q1"].astype(float)).fillna(rows["min"].astype(float))
+    high = high.fillna(rows["q3"].astype(float)).fillna(rows["max"].astype(float))
+    rows["err_minus"] = (value - low).clip(lower=0)
+    rows["err_plus"] = (high - value).clip(lower=0)
+    rows["spread_kind"] = np.select(
+        [rows["sd"].notna(), rows["se"].notna(), rows["q1"].notna(), rows["min"].notna()],
+        ["± SD", "± SE", "IQR", "range"],
+        default="none given",
+    )
+    rows["assay"] = (
+        rows["assay_vendor"].map(lambda c: label("assay_vendor", c))
+        + " · "
+        + rows["analyte_form"].map(lambda c: label("analyte_form", c))
+    )
+    rows["unit_label"] = rows["unit"].map(UNIT)
+    rows["role_label"] = rows["group_role"].map(GROUP_ROLE)
+    return rows.reset_index(drop=True)
+
+
+def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
+    """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
+    part = rows[(rows["analyte"] == analyte) & (rows["unit"] == unit)]
+    fig = go.Figure()
+    for role in GROUP_ROLE:
+        sub = part[part["group_role"] == role]
+        if sub.empty:
+            continue
+        fig.add_scatter(
+            x=sub["assay"],
+            y=sub["value"],
+            mode="markers",
+            name=GROUP_ROLE[role],
+            marker=dict(size=11, color=COLOURS["group_role"][role], line=dict(color="white", width=1)),
+            error_y=dict(
+                type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
+            ),
+            customdata=sub[["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]]
+            .astype(str)
+            .to_numpy(),
+            hovertemplate=(
+                "<b>%{customdata[1]}</b><br>%{customdata[2]} (n=%{customdata[5]})<br>"
+                "%{customdata[3]} %{y} " + UNIT[unit] + " (%{customdata[4]})<extra></extra>"
+            ),
+        )
+    fig.update_yaxes(type="log", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
+    fig.update_xaxes(title="Assay vendor · analyte form")
+    return _layout(fig, height=420, scattermode="group", legend_title_text="Group")

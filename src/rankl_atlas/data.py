@@ -1,0 +1,90 @@
+"""Load the dataset's Parquet tables (pure I/O; the data folder is passed in)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from rankl_atlas.build import REBUILD_COMMAND, TABLES
+from rankl_atlas.schema import column_names
+from rankl_atlas.validation import Issue, as_contract_dtypes, validate_tables
+
+DATA_ENV = "RANKL_ATLAS_DATA"
+
+
+@dataclass(frozen=True)
+class Tables:
+    """The three tables of the atlas."""
+
+    studies: pd.DataFrame
+    measurements: pd.DataFrame
+    findings: pd.DataFrame
+
+    def as_dict(self) -> dict[str, pd.DataFrame]:
+        """The tables by name."""
+        return {"studies": self.studies, "measurements": self.measurements, "findings": self.findings}
+
+
+class DataLoadError(Exception):
+    """The dataset cannot be used: names the file, what is wrong and the command that rebuilds it."""
+
+    def __init__(self, file: Path, problem: str, issues: list[Issue] | None = None):
+        self.file = file
+        self.problem = problem
+        self.issues = issues or []
+        self.rebuild_command = REBUILD_COMMAND
+        super().__init__(f"{file}: {problem}. Rebuild the dataset with `{REBUILD_COMMAND}`.")
+
+
+def data_dir(bundled: Path) -> Path:
+    """The data folder: $RANKL_ATLAS_DATA when set, else the bundled folder passed in."""
+    return Path(os.environ.get(DATA_ENV) or bundled)
+
+
+def data_version(folder: Path) -> str:
+    """Fingerprint of the Parquet files (names, sizes, mtimes) used to key the app's cache."""
+    parts = []
+    for table in TABLES:
+        path = folder / f"{table}.parquet"
+        stat = path.stat() if path.exists() else None
+        parts.append(f"{table}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{table}:missing")
+    return "|".join(parts)
+
+
+def read_table(folder: Path, table: str) -> pd.DataFrame:
+    """Read one Parquet table with contract dtypes; raise DataLoadError if missing or unreadable."""
+    path = folder / f"{table}.parquet"
+    if not path.exists():
+        raise DataLoadError(path, "file is missing")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except Exception as err:  # noqa: BLE001 - any reader failure means a corrupt file
+        raise DataLoadError(path, f"file cannot be read as Parquet ({type(err).__name__}: {err})") from err
+    missing = [c for c in column_names(table) if c not in frame.columns]
+    if missing:
+        raise DataLoadError(path, f"required column(s) missing: {', '.join(missing)}")
+    try:
+        return as_contract_dtypes(frame[column_names(table)], table)
+    except (TypeError, ValueError) as err:
+        raise DataLoadError(path, f"a column has the wrong type ({err})") from err
+
+
+def load_tables(folder: Path) -> Tables:
+    """Read and validate the three tables; raise DataLoadError naming the first bad file."""
+    frames = {table: read_table(folder, table) for table in TABLES}
+    issues = validate_tables(frames, {t: f"{t}.parquet" for t in TABLES})
+    if issues:
+        first = issues[0].file
+        raise DataLoadError(folder / first, f"{len(issues)} value(s) break the data contract", issues)
+    return Tables(**frames)
+
+
+def load_metadata(folder: Path) -> dict:
+    """datapackage.json of the data folder (empty dict when absent)."""
+    path = folder / "datapackage.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}

@@ -1,0 +1,510 @@
+"""One source of truth: tables, columns, vocabularies, display labels, colours and pandera models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+# --- Vocabularies: code -> display label (order is the display order) -------------------------
+
+STUDY_KIND = {
+    "human_circulating": "Human, circulating levels",
+    "human_tissue": "Human tissue",
+    "animal": "Animal",
+    "in_vitro": "In vitro",
+    "review": "Review",
+    "method": "Method / assay",
+    "clinical_trial": "Clinical trial",
+}
+
+CONDITION_GROUP = {
+    "healthy_population": "Healthy population",
+    "osteoporosis": "Osteoporosis / low BMD",
+    "fracture": "Fracture",
+    "osteoarthritis": "Osteoarthritis",
+    "rheumatoid_arthritis": "Rheumatoid arthritis",
+    "juvenile_idiopathic_arthritis": "Juvenile idiopathic arthritis",
+    "ankylosing_spondylitis": "Ankylosing spondylitis",
+    "multiple_myeloma": "Multiple myeloma",
+    "paget_disease": "Paget's disease of bone",
+    "periprosthetic_osteolysis": "Periprosthetic osteolysis",
+    "spinal_cord_injury": "Spinal cord injury",
+    "pregnancy_lactation": "Pregnancy / lactation",
+    "cancer_bone": "Cancer in bone",
+    "periodontitis": "Periodontitis",
+    "vitamin_d_deficiency": "Vitamin D deficiency",
+    "other": "Other",
+    "none": "No condition",
+}
+
+DESIGN = {
+    "cross_sectional": "Cross-sectional",
+    "case_control": "Case-control",
+    "prospective_cohort": "Prospective cohort",
+    "longitudinal": "Longitudinal",
+    "intervention": "Intervention",
+    "rct": "Randomised controlled trial",
+    "experimental": "Experimental",
+    "review": "Review",
+    "method": "Method",
+    "not_reported": "Not reported",
+}
+
+EVIDENCE_LEVEL = {
+    "full_text": "Full text read",
+    "abstract": "Abstract read",
+    "citation_only": "Citation only (source not found)",
+}
+
+CURATION_STATUS = {"curated": "Curated", "draft": "Draft (awaiting curation)"}
+
+GROUP_ROLE = {
+    "case": "Cases",
+    "control": "Controls",
+    "whole_cohort": "Whole cohort",
+    "subgroup": "Subgroup",
+    "before_treatment": "Before treatment",
+    "after_treatment": "After treatment",
+}
+
+MEASURED_ANALYTE = {"rankl": "RANKL", "opg": "OPG"}
+ANALYTE = {
+    **MEASURED_ANALYTE,
+    "rankl_opg_ratio": "RANKL/OPG ratio",
+    "opg_rankl_ratio": "OPG/RANKL ratio",
+}
+
+ANALYTE_FORM = {
+    "free": "Free",
+    "total": "Total",
+    "dimer": "Dimer",
+    "unspecified": "Unspecified",
+}
+
+SPECIMEN = {
+    "serum": "Serum",
+    "plasma_edta": "EDTA plasma",
+    "plasma_heparin": "Heparin plasma",
+    "plasma_citrate": "Citrate plasma",
+    "plasma_unspecified": "Plasma",
+}
+
+ASSAY_VENDOR = {
+    "biomedica": "Biomedica",
+    "immundiagnostik": "Immundiagnostik",
+    "rnd_systems": "R&D Systems",
+    "biovendor": "BioVendor",
+    "apotech_alexis": "Apotech / Alexis",
+    "in_house": "In-house assay",
+    "other": "Other kit",
+    "not_reported": "Not reported",
+}
+
+ASSAY_ATTRIBUTION = {
+    "stated": "Stated in source",
+    "inferred": "Inferred",
+    "not_reported": "Not reported",
+}
+
+ASSAY_METHOD = {
+    "elisa": "ELISA",
+    "eia": "EIA",
+    "multiplex": "Multiplex",
+    "immuno_pcr": "Immuno-PCR",
+    "other": "Other",
+    "not_reported": "Not reported",
+}
+
+STATISTIC = {"mean": "Mean", "median": "Median", "geometric_mean": "Geometric mean"}
+
+UNIT = {
+    "pg_ml": "pg/mL",
+    "ng_ml": "ng/mL",
+    "ng_l": "ng/L",
+    "pmol_l": "pmol/L",
+    "nmol_l": "nmol/L",
+}
+
+SOURCE_LOCATION = {"abstract": "Abstract", "full_text": "Full text"}
+
+COMPARISON_TYPE = {
+    "case_vs_control": "Cases vs controls",
+    "between_groups": "Between groups",
+    "correlation": "Correlation",
+    "prediction": "Prediction",
+    "treatment_change": "Change with treatment",
+    "trend": "Trend",
+}
+
+RELATED_TO = {
+    "condition": "Condition (cases vs controls)",
+    "bone_tissue_expression": "Bone tissue expression",
+    "bmd": "Bone mineral density",
+    "bone_turnover_marker": "Bone turnover markers",
+    "fracture": "Fracture",
+    "radiographic_progression": "Radiographic progression",
+    "disease_activity": "Disease activity",
+    "survival": "Survival",
+    "age": "Age",
+    "sex": "Sex",
+    "hormone": "Hormones",
+    "inflammation_marker": "Inflammation markers",
+    "treatment": "Treatment",
+    "other": "Other",
+}
+
+DIRECTION = {
+    "higher": "Higher",
+    "lower": "Lower",
+    "no_difference": "No difference",
+    "positive_association": "Positive association",
+    "negative_association": "Negative association",
+    "no_association": "No association",
+    "predicts_when_high": "Predicts when high",
+    "predicts_when_low": "Predicts when low",
+    "increase": "Increase",
+    "decrease": "Decrease",
+    "no_change": "No change",
+    "mostly_undetectable": "Mostly undetectable",
+    "not_stated": "Association, direction not stated",
+}
+
+EFFECT_MEASURE = {
+    "r": "Pearson r",
+    "rho": "Spearman rho",
+    "or": "Odds ratio",
+    "hr": "Hazard ratio",
+    "rr": "Relative risk",
+    "beta": "Regression beta",
+    "percent_change": "Percent change",
+    "other": "Other",
+}
+
+#: Each direction belongs to one of four classes that the evidence map and harvest plot colour.
+DIRECTION_CLASS = {
+    "higher": "up",
+    "increase": "up",
+    "positive_association": "up",
+    "predicts_when_high": "up",
+    "lower": "down",
+    "decrease": "down",
+    "negative_association": "down",
+    "predicts_when_low": "down",
+    "no_difference": "null",
+    "no_change": "null",
+    "no_association": "null",
+    "mostly_undetectable": "undetectable",
+    "not_stated": "unstated",
+}
+DIRECTION_CLASS_LABEL = {
+    "up": "Higher / increase / positive",
+    "down": "Lower / decrease / negative",
+    "null": "No difference / no association",
+    "undetectable": "Mostly undetectable",
+    "unstated": "Direction not stated",
+    "mixed": "Mixed directions",
+}
+
+# --- Colours: one colour-blind-safe palette (Okabe-Ito, then Paul Tol's muted), fixed per code ---
+
+OKABE_ITO = [
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+]
+TOL_MUTED = [
+    "#332288",
+    "#88CCEE",
+    "#44AA99",
+    "#117733",
+    "#999933",
+    "#DDCC77",
+    "#CC6677",
+    "#882255",
+    "#AA4499",
+    "#DDDDDD",
+]
+NEUTRAL_GREY = "#8C8C8C"
+
+DIRECTION_CLASS_COLOUR = {
+    "up": "#D55E00",
+    "down": "#0072B2",
+    "null": "#8C8C8C",
+    "undetectable": "#CC79A7",
+    "unstated": "#DDCC77",
+    "mixed": "#E69F00",
+}
+
+
+def _palette_for(codes: list[str], reserve_grey: tuple[str, ...] = ()) -> dict[str, str]:
+    """Assign fixed colours in vocabulary order; codes in reserve_grey get the neutral grey."""
+    colours = iter(OKABE_ITO + TOL_MUTED)
+    return {code: NEUTRAL_GREY if code in reserve_grey else next(colours) for code in codes}
+
+
+COLOURS: dict[str, dict[str, str]] = {
+    "condition_group": _palette_for(list(CONDITION_GROUP), reserve_grey=("none",)),
+    "assay_vendor": _palette_for(list(ASSAY_VENDOR), reserve_grey=("not_reported",)),
+    "group_role": _palette_for(list(GROUP_ROLE)),
+    "analyte": _palette_for(list(ANALYTE)),
+    "analyte_form": _palette_for(list(ANALYTE_FORM), reserve_grey=("unspecified",)),
+    "study_kind": _palette_for(list(STUDY_KIND)),
+    "direction_class": DIRECTION_CLASS_COLOUR,
+}
+
+VOCABULARIES: dict[str, dict[str, str]] = {
+    "study_kind": STUDY_KIND,
+    "condition_group": CONDITION_GROUP,
+    "design": DESIGN,
+    "evidence_level": EVIDENCE_LEVEL,
+    "curation_status": CURATION_STATUS,
+    "group_role": GROUP_ROLE,
+    "analyte": ANALYTE,
+    "analyte_form": ANALYTE_FORM,
+    "specimen": SPECIMEN,
+    "assay_vendor": ASSAY_VENDOR,
+    "assay_attribution": ASSAY_ATTRIBUTION,
+    "assay_method": ASSAY_METHOD,
+    "statistic": STATISTIC,
+    "unit": UNIT,
+    "source_location": SOURCE_LOCATION,
+    "comparison_type": COMPARISON_TYPE,
+    "related_to": RELATED_TO,
+    "direction": DIRECTION,
+    "effect_measure": EFFECT_MEASURE,
+}
+
+
+def label(vocabulary: str, code: object) -> str:
+    """Display label of a code; unknown or missing codes are shown as they are (or as an em dash)."""
+    if code is None or code != code:  # None or NaN
+        return "—"
+    return VOCABULARIES[vocabulary].get(str(code), str(code))
+
+
+# --- Columns: the public contract, with types and descriptions -------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a table: name, storage type, nullability, vocabulary and description."""
+
+    name: str
+    dtype: str  # "string", "int", "float", "bool"
+    description: str
+    nullable: bool = False
+    vocabulary: str | None = None
+
+
+def _f(name, dtype, description, nullable=False, vocabulary=None) -> Field:
+    return Field(name, dtype, description, nullable, vocabulary)
+
+
+STUDY_FIELDS: tuple[Field, ...] = (
+    _f("study_id", "string", "Unique stable slug: first author surname + year (+ letter)."),
+    _f("ref_no", "int", "Number in the reference list of Findlay & Atkins 2011 (1-59).", True),
+    _f("pmid", "string", "PubMed identifier, only when seen in a source.", True),
+    _f("doi", "string", "DOI (lowercase), only when seen in a source.", True),
+    _f("first_author", "string", "Surname of the first author as published (UTF-8)."),
+    _f("authors", "string", "Authors as 'Surname AB; Surname C; ...'."),
+    _f("year", "int", "Publication year."),
+    _f("title", "string", "Title as published."),
+    _f("journal", "string", "Journal (abbreviated as in the reference list)."),
+    _f("volume", "string", "Volume.", True),
+    _f("pages", "string", "Pages.", True),
+    _f("study_kind", "string", "What kind of study this is.", vocabulary="study_kind"),
+    _f(
+        "circulating_measured",
+        "bool",
+        "The study reports RANKL or OPG levels in blood (serum/plasma) of humans or animals "
+        "(empty when the source could not be read and the title does not settle it).",
+        True,
+    ),
+    _f("species", "string", "Species studied (human, mouse, rat, ...).", True),
+    _f("condition", "string", "The condition as the paper names it.", True),
+    _f("condition_group", "string", "Condition group (vocabulary).", vocabulary="condition_group"),
+    _f("design", "string", "Study design.", vocabulary="design"),
+    _f("n_participants", "int", "Subjects studied (people or animals) as stated.", True),
+    _f("summary", "string", "What the study tells about circulating RANKL/OPG, in our words."),
+    _f("evidence_level", "string", "What the curation read.", vocabulary="evidence_level"),
+    _f("curation_status", "string", "Curated or draft.", vocabulary="curation_status"),
+    _f("source_url", "string", "The page(s) the curation read, separated by ' | '.", True),
+    _f("curation_notes", "string", "Curator's notes on uncertainty.", True),
+)
+
+_ASSAY_FIELDS: tuple[Field, ...] = (
+    _f("analyte_form", "string", "Form measured: free or total sRANKL, ...", vocabulary="analyte_form"),
+    _f("specimen", "string", "Serum or kind of plasma.", vocabulary="specimen"),
+    _f("assay_vendor", "string", "Assay kit vendor.", vocabulary="assay_vendor"),
+    _f(
+        "assay_attribution",
+        "string",
+        "How we know the vendor: stated, inferred, not reported.",
+        vocabulary="assay_attribution",
+    ),
+)
+
+_SOURCE_FIELDS: tuple[Field, ...] = (
+    _f("source_location", "string", "Where in the source.", vocabulary="source_location"),
+    _f("locator", "string", "Locator in the source, e.g. 'Table 2'.", True),
+    _f("notes", "string", "Notes needed to read the row right.", True),
+)
+
+MEASUREMENT_FIELDS: tuple[Field, ...] = (
+    _f("measurement_id", "string", "Unique id '<study_id>-m<k>'."),
+    _f("study_id", "string", "Study this row belongs to."),
+    _f("group_label", "string", "The group as the paper names it."),
+    _f("group_role", "string", "Role of the group.", vocabulary="group_role"),
+    _f("condition_group", "string", "Condition group of this group.", vocabulary="condition_group"),
+    _f("n", "int", "Subjects measured in this group.", True),
+    _f("analyte", "string", "RANKL or OPG.", vocabulary="analyte"),
+    _ASSAY_FIELDS[0],
+    _ASSAY_FIELDS[1],
+    _ASSAY_FIELDS[2],
+    _ASSAY_FIELDS[3],
+    _f("assay_method", "string", "Assay method.", vocabulary="assay_method"),
+    _f("statistic", "string", "Summary statistic reported.", True, vocabulary="statistic"),
+    _f("value", "float", "Reported value as published (null only when just the share undetectable is given).", True),
+    _f("sd", "float", "Standard deviation as published.", True),
+    _f("se", "float", "Standard error as published.", True),
+    _f("q1", "float", "Lower quartile as published.", True),
+    _f("q3", "float", "Upper quartile as published.", True),
+    _f("min", "float", "Minimum as published.", True),
+    _f("max", "float", "Maximum as published.", True),
+    _f("ci_low", "float", "Lower 95% CI bound as published.", True),
+    _f("ci_high", "float", "Upper 95% CI bound as published.", True),
+    _f("unit", "string", "Unit as published.", True, vocabulary="unit"),
+    _f("pct_undetectable", "float", "Share of the group below detection (0-100).", True),
+    _f("timepoint", "string", "Time point ('baseline', '12 months').", True),
+    *_SOURCE_FIELDS,
+)
+
+FINDING_FIELDS: tuple[Field, ...] = (
+    _f("finding_id", "string", "Unique id '<study_id>-f<k>'."),
+    _f("study_id", "string", "Study this row belongs to."),
+    _f("analyte", "string", "RANKL, OPG or their ratio (paper's orientation).", vocabulary="analyte"),
+    *_ASSAY_FIELDS,
+    _f("comparison_type", "string", "Kind of comparison.", vocabulary="comparison_type"),
+    _f("comparison", "string", "The comparison in our words."),
+    _f("related_to", "string", "What the level is compared with or predicts.", vocabulary="related_to"),
+    _f("condition_group", "string", "Condition group of the studied group.", vocabulary="condition_group"),
+    _f("direction", "string", "Direction of the result.", vocabulary="direction"),
+    _f("effect_measure", "string", "Effect measure.", True, vocabulary="effect_measure"),
+    _f("effect_value", "float", "Effect value as published.", True),
+    _f("ci_low", "float", "Lower 95% CI bound.", True),
+    _f("ci_high", "float", "Upper 95% CI bound.", True),
+    _f("p_value", "float", "P value when printed as a number.", True),
+    _f("p_text", "string", "P value as printed ('<0.001').", True),
+    _f("n", "int", "Persons in the analysis.", True),
+    *_SOURCE_FIELDS,
+)
+
+TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
+    "studies": STUDY_FIELDS,
+    "measurements": MEASUREMENT_FIELDS,
+    "findings": FINDING_FIELDS,
+}
+TABLE_KEYS = {"studies": "study_id", "measurements": "measurement_id", "findings": "finding_id"}
+TABLE_TITLES = {
+    "studies": "Studies: one row per publication",
+    "measurements": "Measurements: one row per reported concentration of one analyte in one group",
+    "findings": "Findings: one row per reported comparison or association",
+}
+
+PANDAS_DTYPE = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
+
+YEAR_MIN, YEAR_MAX = 1950, 2100
+STUDY_ID_PATTERN = r"^[a-z]+[0-9]{4}[a-z]?$"
+
+
+def _column(field: Field) -> pa.Column:
+    checks: list[pa.Check] = []
+    if field.vocabulary:
+        allowed = list(VOCABULARIES[field.vocabulary])
+        checks.append(pa.Check.isin(allowed, error=f"must be one of: {', '.join(allowed)}"))
+    return pa.Column(PANDAS_DTYPE[field.dtype], checks=checks, nullable=field.nullable)
+
+
+def _non_blank(series):
+    return series.isna() | (series.str.strip().str.len() > 0)
+
+
+def _table_schema(table: str) -> pa.DataFrameSchema:
+    columns = {f.name: _column(f) for f in TABLE_FIELDS[table]}
+    key = TABLE_KEYS[table]
+    columns[key] = pa.Column(
+        "string",
+        checks=[pa.Check(_non_blank, element_wise=False, error="must not be blank")],
+        unique=True,
+        report_duplicates="all",
+    )
+    for name, field in ((f.name, f) for f in TABLE_FIELDS[table]):
+        if field.dtype == "string" and not field.nullable and name != key:
+            columns[name].checks.append(pa.Check(_non_blank, error="must not be blank"))
+    return pa.DataFrameSchema(columns, strict=True, ordered=True, coerce=False, name=table)
+
+
+def _add_checks(schema: pa.DataFrameSchema, **checks: list[pa.Check]) -> pa.DataFrameSchema:
+    for name, extra in checks.items():
+        schema.columns[name].checks.extend(extra)
+    return schema
+
+
+STUDIES_SCHEMA = _add_checks(
+    _table_schema("studies"),
+    study_id=[pa.Check.str_matches(STUDY_ID_PATTERN, error="must be surname+year slug, e.g. schett2004")],
+    ref_no=[pa.Check.in_range(1, 59, error="must be between 1 and 59")],
+    pmid=[pa.Check.str_matches(r"^[0-9]{1,9}$", error="must be digits only")],
+    doi=[pa.Check.str_matches(r"^10\.[0-9]{4,9}/\S+$", error="must be lowercase and start with '10.'")],
+    year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
+    n_participants=[pa.Check.ge(1, error="must be a positive count")],
+)
+STUDIES_SCHEMA.columns["ref_no"].unique = True
+STUDIES_SCHEMA.columns["doi"].checks.append(
+    pa.Check(lambda s: s.isna() | (s == s.str.lower()), error="must be lowercase")
+)
+
+_NON_NEGATIVE = ["sd", "se", "min", "max", "q1", "q3"]
+MEASUREMENTS_SCHEMA = _add_checks(
+    _table_schema("measurements"),
+    measurement_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-m[0-9]+$", error="must be '<study_id>-m<k>'")],
+    analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
+    n=[pa.Check.ge(1, error="must be a positive count")],
+    value=[pa.Check.ge(0, error="must not be negative")],
+    pct_undetectable=[pa.Check.in_range(0, 100, error="must be between 0 and 100")],
+    **{name: [pa.Check.ge(0, error="must not be negative")] for name in _NON_NEGATIVE},
+)
+FINDINGS_SCHEMA = _add_checks(
+    _table_schema("findings"),
+    finding_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-f[0-9]+$", error="must be '<study_id>-f<k>'")],
+    n=[pa.Check.ge(1, error="must be a positive count")],
+    p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
+)
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "studies": STUDIES_SCHEMA,
+    "measurements": MEASUREMENTS_SCHEMA,
+    "findings": FINDINGS_SCHEMA,
+}
+
+
+def column_names(table: str) -> list[str]:
+    """Contract column names of a table, in order."""
+    return [f.name for f in TABLE_FIELDS[table]]
+
+
+def data_dictionary() -> pd.DataFrame:
+    """Every column of every table: type, whether required, allowed codes and description."""
+    rows = []
+    for table, table_fields in TABLE_FIELDS.items():
+        for f in table_fields:
+            codes = ", ".join(VOCABULARIES[f.vocabulary]) if f.vocabulary else ""
+            rows.append((table, f.name, f.dtype, "no" if f.nullable else "yes", codes, f.description))
+    return pd.DataFrame(rows, columns=["table", "column", "type", "required", "allowed values", "description"])

@@ -1,0 +1,297 @@
+"""The one module that imports streamlit: cached loader, sidebar filters, footer and shared widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from rankl_atlas import export
+from rankl_atlas.data import DataLoadError, Tables, data_dir, data_version, load_metadata, load_tables
+from rankl_atlas.filters import (
+    DEFAULT_SPECIES,
+    FILTER_TITLES,
+    MULTI_FILTERS,
+    PAGE_PARAMS,
+    Filters,
+    apply_filters,
+    filter_options,
+    parse_query_params,
+    shown_safely,
+    year_bounds,
+)
+from rankl_atlas.schema import label
+from rankl_atlas.validation import issues_frame
+
+STUDIES_COLUMN_CONFIG = {
+    "ref_no": st.column_config.NumberColumn("Ref.", format="%d", help="Number in Findlay & Atkins 2011"),
+    "first_author": st.column_config.TextColumn("First author"),
+    "year": st.column_config.NumberColumn("Year", format="%d"),
+    "n": st.column_config.NumberColumn("n", format="%d"),
+    "link": st.column_config.LinkColumn("Link", help="PubMed, DOI, or a PubMed title search", display_text="open ↗"),
+    "study_id": st.column_config.TextColumn("Permalink id", help="Open with ?study=<id>"),
+}
+
+PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs: all tables, the active filters, and the rows they keep."""
+
+    tables: Tables
+    filters: Filters
+    filtered: Tables
+    metadata: dict
+    folder: Path
+
+
+@st.cache_data(show_spinner="Loading the dataset…", max_entries=4)
+def _cached_tables(folder: str, version: str) -> Tables:
+    """Load once per data version (file sizes and mtimes), shared by all sessions."""
+    return load_tables(Path(folder))
+
+
+def load_dataset(bundled: Path) -> tuple[Tables, dict, Path]:
+    """The validated tables, metadata and data folder, or a clear error page (file, problem, rebuild command).
+
+    The folder is $RANKL_ATLAS_DATA when set, else ``bundled``.
+    """
+    folder = data_dir(bundled)
+    try:
+        tables = _cached_tables(str(folder), data_version(folder))
+    except DataLoadError as err:
+        st.error(
+            f"**The dataset cannot be loaded.**\n\nFile: `{err.file}`\n\nProblem: {err.problem}.\n\n"
+            f"Rebuild it from the curated sources with `{err.rebuild_command}` (or restore the file from git)."
+        )
+        if err.issues:
+            st.dataframe(issues_frame(err.issues).head(200), hide_index=True)
+        st.stop()
+    return tables, load_metadata(folder), folder
+
+
+def _reset_filters(bounds: tuple[int, int]) -> None:
+    _set_filter_state(Filters(), bounds)
+
+
+def _set_filter_state(filters: Filters, bounds: tuple[int, int]) -> None:
+    for key in MULTI_FILTERS:
+        st.session_state[key] = list(getattr(filters, key))
+    st.session_state["year"] = filters.year or bounds
+    st.session_state["drafts"] = filters.drafts
+
+
+def _read_url_once(options: dict[str, list[str]], bounds: tuple[int, int]) -> None:
+    """On a session's first run, set the filter widgets from the URL and keep page parameters for the pages.
+
+    The URL carries codes (``?disease=rheumatoid_arthritis``), never display labels, so shared links survive
+    label changes. After this first read, the widgets are the state and the URL is written from them.
+    """
+    if "_url_read" in st.session_state:
+        st.session_state["_url_notices"] = ()
+        return
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    parsed = parse_query_params(raw, options, bounds)
+    _set_filter_state(parsed.filters, bounds)
+    st.session_state["_url_read"] = True
+    st.session_state["_url_notices"] = parsed.notices
+    st.session_state["_url_page_params"] = {key: values for key, values in raw.items() if key in PAGE_PARAMS}
+
+
+def sidebar_filters(tables: Tables, metadata: dict, folder: Path) -> Context:
+    """Draw the shared filters and return the page context.
+
+    On a session's first run the filters come from the URL; malformed or unknown URL parameters are
+    dropped with a visible notice.
+    """
+    options = filter_options(tables.studies)
+    bounds = year_bounds(tables.studies)
+    _read_url_once(options, bounds)
+    st.session_state["_page_params"] = {}
+    for notice in st.session_state["_url_notices"]:
+        st.warning(notice, icon="⚠️")
+
+    with st.sidebar:
+        st.header("Filters")
+        _multi("disease", options, "All diseases")
+        st.slider(FILTER_TITLES["year"], min_value=bounds[0], max_value=bounds[1], step=1, key="year")
+        st.caption("Assay")
+        for key in ("vendor", "form"):
+            _multi(key, options)
+        more = ("analyte", "specimen", "species", "kind", "direction", "related")
+        with st.expander("More filters", expanded=any(st.session_state.get(k) for k in more if k != "species")):
+            for key in more:
+                _multi(key, options)
+            st.toggle(FILTER_TITLES["drafts"], key="drafts")
+        st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), width="stretch", key="reset_filters")
+
+    filters = current_filters(bounds)
+    context = Context(tables, filters, apply_filters(tables, filters), metadata, folder)
+    st.session_state["_atlas_context"] = context
+    return context
+
+
+def page_param(key: str, options: list[str]) -> str | None:
+    """Initial value of a page's own URL parameter (e.g. ``study``) on the session's first run, if valid."""
+    values = st.session_state.get("_url_page_params", {}).pop(key, None)
+    if not values:
+        return None
+    if values[-1] in options:
+        return values[-1]
+    st.warning(f"'{key}': '{shown_safely(values[-1])}' is not known and was ignored.", icon="⚠️")
+    return None
+
+
+def init_from_url(key: str, options: list[str], default: str | None = None) -> None:
+    """Give a page widget its starting value from the URL (first visit in a session) or the default."""
+    if key not in st.session_state:
+        st.session_state[key] = page_param(key, options) or default
+
+
+def keep_in_url(key: str, value: str | None) -> None:
+    """Carry a page's own parameter in the URL for this run (written with the filters at the end)."""
+    if value:
+        st.session_state["_page_params"][key] = [value]
+
+
+def write_url(ctx: Context) -> None:
+    """Write the filters (as codes) and the page's own parameters to the address bar."""
+    target = {**ctx.filters.to_query_params(), **st.session_state.get("_page_params", {})}
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    if current != target:
+        st.query_params.from_dict(target)
+
+
+def _multi(key: str, options: dict[str, list[str]], placeholder: str = "All") -> None:
+    vocabulary = MULTI_FILTERS[key]
+    st.multiselect(
+        FILTER_TITLES[key],
+        options[key],
+        format_func=(lambda c: c) if vocabulary == "species" else (lambda c, v=vocabulary: label(v, c)),
+        key=key,
+        placeholder=placeholder,
+    )
+
+
+def current_filters(bounds: tuple[int, int]) -> Filters:
+    """Filters from the sidebar widgets' state."""
+    state = st.session_state
+    year = tuple(int(y) for y in state.get("year", bounds))
+    values = {key: tuple(state.get(key, DEFAULT_SPECIES if key == "species" else ())) for key in MULTI_FILTERS}
+    return Filters(**values, year=None if year == tuple(bounds) else year, drafts=bool(state.get("drafts", False)))
+
+
+def context() -> Context:
+    """The context app.py prepared for this run."""
+    return st.session_state["_atlas_context"]
+
+
+_MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
+
+
+def plain(text: str) -> str:
+    """Text escaped so Markdown renders it literally (no links, emphasis or HTML)."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
+def count_line(ctx: Context) -> None:
+    """How many studies and rows the current filters keep."""
+    f, a = ctx.filtered, ctx.tables
+    st.caption(
+        f"Filters keep **{len(f.studies)} of {len(a.studies)} studies**, "
+        f"{len(f.measurements)} of {len(a.measurements)} measurements and "
+        f"{len(f.findings)} of {len(a.findings)} findings. Active: {ctx.filters.describe()}."
+    )
+
+
+def nothing_left(ctx: Context, frame: pd.DataFrame, what: str = "studies") -> bool:
+    """When the filters keep no rows, say so with a reset button and return True."""
+    if not frame.empty:
+        return False
+    st.info(f"No {what} match the current filters.", icon="🔍")
+    bounds = year_bounds(ctx.tables.studies)
+    st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), key=f"reset_empty_{what}")
+    return True
+
+
+def chart(fig: go.Figure, ctx: Context, *, key: str, alt: str, data: pd.DataFrame, on_select=None, **kwargs):
+    """A Plotly chart with a caption of the active filters and its data in an expander beneath."""
+    event = st.plotly_chart(
+        fig,
+        key=key,
+        config=PLOTLY_CONFIG,
+        on_select=on_select or "ignore",
+        width="stretch",
+        **kwargs,
+    )
+    st.caption(f"{alt} Filters: {ctx.filters.describe()}.")
+    with st.expander("Data behind this chart"):
+        st.dataframe(data, hide_index=True, width="stretch")
+    return event
+
+
+def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> None:
+    """CSV and Parquet of each given table, RIS and BibTeX of the filtered studies."""
+    slug = ctx.filters.slug()
+    with st.expander("Download exactly these rows"):
+        columns = st.columns(len(tables) + 1)
+        for column, (name, frame) in zip(columns, tables.items(), strict=False):
+            with column:
+                st.markdown(f"**{name.capitalize()}** ({len(frame)} rows)")
+                st.download_button(
+                    "CSV",
+                    export.to_csv_bytes(frame),
+                    file_name=export.export_name(name, slug, "csv"),
+                    mime="text/csv",
+                    key=f"{key}_{name}_csv",
+                    on_click="ignore",
+                )
+                st.download_button(
+                    "Parquet",
+                    export.to_parquet_bytes(frame),
+                    file_name=export.export_name(name, slug, "parquet"),
+                    mime="application/vnd.apache.parquet",
+                    key=f"{key}_{name}_parquet",
+                    on_click="ignore",
+                )
+        with columns[-1]:
+            studies = ctx.filtered.studies
+            st.markdown(f"**Citations** ({len(studies)} studies)")
+            st.download_button(
+                "RIS",
+                export.to_ris(studies),
+                file_name=export.export_name("studies", slug, "ris"),
+                mime="application/x-research-info-systems",
+                key=f"{key}_ris",
+                on_click="ignore",
+            )
+            st.download_button(
+                "BibTeX",
+                export.to_bibtex(studies),
+                file_name=export.export_name("studies", slug, "bib"),
+                mime="application/x-bibtex",
+                key=f"{key}_bib",
+                on_click="ignore",
+            )
+
+
+def footer(ctx: Context) -> None:
+    """Provenance on every page: source, licence, dataset version and counts."""
+    meta = ctx.metadata
+    counts = f"{len(ctx.tables.studies)} studies, {len(ctx.tables.measurements)} measurements, {len(ctx.tables.findings)} findings"
+    st.divider()
+    st.caption(
+        f"RANKL Atlas dataset v{meta.get('version', '?')} ({counts}). Source: the reference list of Findlay & Atkins, "
+        "Osteoporos Int 2011;22:2597, each study curated from its PubMed abstract or open full text. "
+        "Extracted facts licensed CC BY 4.0. See *About the data* for how to cite."
+    )
+
+
+def changelog_text(ctx: Context) -> str:
+    """The dataset's CHANGELOG.md from the data folder in use."""
+    path = ctx.folder / "CHANGELOG.md"
+    return path.read_text(encoding="utf-8") if path.exists() else "No changelog in this data folder."

@@ -1,0 +1,203 @@
+"""Validate the three tables: types, vocabularies, ranges and cross-table rules, reported cell by cell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from rankl_atlas.schema import PANDAS_DTYPE, SCHEMAS, TABLE_FIELDS, TABLE_KEYS, column_names
+
+#: Row numbers in messages are 1-based data rows; for CSV sources the file line is row + 1 (header).
+TRUE_WORDS = {"true", "1", "yes"}
+FALSE_WORDS = {"false", "0", "no"}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One bad cell: where it is, what it holds, which rule it breaks."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str
+    rule: str
+
+    def __str__(self) -> str:
+        row = "-" if self.row is None else str(self.row)
+        return f"{self.file}: row {row}, column {self.column or '-'}: value {self.value!r}: {self.rule}"
+
+
+class ValidationFailed(Exception):
+    """Raised with every issue found, so a curator can fix them all at once."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = issues
+        super().__init__("\n".join(str(i) for i in issues))
+
+
+def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+    """Issues as a table (file, row, column, value, rule) for display."""
+    return pd.DataFrame([i.__dict__ for i in issues], columns=["file", "row", "column", "value", "rule"])
+
+
+def coerce_text_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame, list[Issue]]:
+    """Turn a table of strings (as read from CSV) into contract dtypes; unparsable cells become issues.
+
+    Missing contract columns and unknown columns are reported; empty strings become nulls.
+    """
+    issues: list[Issue] = []
+    expected = column_names(table)
+    missing = [c for c in expected if c not in raw.columns]
+    unknown = [c for c in raw.columns if c not in expected]
+    for col in missing:
+        issues.append(Issue(file, None, col, "", "required column is missing"))
+    for col in unknown:
+        issues.append(Issue(file, None, str(col), "", "unknown column (not in the data contract)"))
+    if missing:
+        return pd.DataFrame(columns=expected), issues
+    out = {}
+    for field in TABLE_FIELDS[table]:
+        text = raw[field.name].astype("string").str.strip()
+        text = text.mask(text == "", pd.NA)
+        if field.dtype == "string":
+            out[field.name] = text
+            continue
+        if field.dtype == "bool":
+            lowered = text.str.lower()
+            parsed = pd.Series(pd.NA, index=text.index, dtype="boolean")
+            parsed[lowered.isin(TRUE_WORDS).fillna(False)] = True
+            parsed[lowered.isin(FALSE_WORDS).fillna(False)] = False
+            bad = text.notna() & parsed.isna()
+            rule = "must be true or false"
+        else:
+            numbers = pd.to_numeric(text, errors="coerce")
+            if field.dtype == "int":
+                bad = text.notna() & (numbers.isna() | (numbers % 1 != 0))
+                parsed = numbers.where(~bad).astype("Float64").astype("Int64")
+                rule = "must be a whole number"
+            else:
+                bad = text.notna() & numbers.isna()
+                parsed = numbers.astype("Float64")
+                rule = "must be a number"
+        for idx in text.index[bad.fillna(False)]:
+            issues.append(Issue(file, int(idx) + 1, field.name, str(text[idx]), rule))
+        out[field.name] = parsed
+    frame = pd.DataFrame(out, index=raw.index)
+    return frame.reset_index(drop=True), issues
+
+
+def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
+    """Every cell that breaks the pandera schema of this table."""
+    try:
+        SCHEMAS[table].validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        issues = []
+        for case in err.failure_cases.itertuples(index=False):
+            index = case.index
+            row = None if index is None or pd.isna(index) else int(index) + 1
+            column = case.column if isinstance(case.column, str) else None
+            rule = str(case.check)
+            if rule.startswith("column_in_dataframe"):
+                rule = "required column is missing"
+            elif rule.startswith("column_in_schema"):
+                rule = "unknown column (not in the data contract)"
+            elif rule == "field_uniqueness":
+                rule = "must be unique"
+            elif rule == "not_nullable":
+                rule = "must not be empty"
+            elif rule.startswith("dtype("):
+                rule = f"wrong type, expected {rule[6:-1]}"
+            issues.append(Issue(file, row, column, _text(case.failure_case), rule))
+        return sorted(set(issues), key=lambda i: (i.row or 0, i.column or "", i.rule))
+    return []
+
+
+def _text(value) -> str:
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Issue]:
+    """Rules that span tables: ids exist, rows only for circulating studies, assays agree, ids match."""
+    studies, measurements, findings = tables["studies"], tables["measurements"], tables["findings"]
+    issues: list[Issue] = []
+    known = set(studies["study_id"].dropna())
+    circulating = set(studies.loc[studies["circulating_measured"].fillna(False).astype(bool), "study_id"])
+    for table, suffix in (("measurements", "m"), ("findings", "f")):
+        frame, file, key = tables[table], files[table], TABLE_KEYS[table]
+        for pos, row in enumerate(frame.itertuples(index=False), start=1):
+            sid = row.study_id
+            if pd.isna(sid):
+                continue
+            if sid not in known:
+                issues.append(Issue(file, pos, "study_id", sid, "study_id does not exist in studies"))
+            elif sid not in circulating:
+                issues.append(
+                    Issue(
+                        file, pos, "study_id", sid, "rows are allowed only for studies with circulating_measured = true"
+                    )
+                )
+            row_id = getattr(row, key)
+            if isinstance(row_id, str) and not row_id.startswith(f"{sid}-{suffix}"):
+                issues.append(Issue(file, pos, key, row_id, f"must start with '{sid}-{suffix}'"))
+    for pos, row in enumerate(measurements.itertuples(index=False), start=1):
+        if pd.isna(row.value):
+            if pd.isna(row.pct_undetectable):
+                issues.append(
+                    Issue(
+                        files["measurements"],
+                        pos,
+                        "value",
+                        "",
+                        "value may be empty only when pct_undetectable is given",
+                    )
+                )
+        else:
+            for col in ("statistic", "unit"):
+                if pd.isna(getattr(row, col)):
+                    issues.append(Issue(files["measurements"], pos, col, "", f"{col} is required when value is given"))
+    issues.extend(_assay_agreement_issues(measurements, findings, files["findings"]))
+    return issues
+
+
+_ASSAY_COLUMNS = ["analyte_form", "specimen", "assay_vendor", "assay_attribution"]
+
+
+def _assay_agreement_issues(measurements: pd.DataFrame, findings: pd.DataFrame, file: str) -> list[Issue]:
+    """A finding's assay columns must match some measurement of the same study and analyte."""
+    if measurements.empty or findings.empty:
+        return []
+    keys = ["study_id", "analyte"]
+    known = measurements[keys + _ASSAY_COLUMNS].drop_duplicates()
+    measured_pairs = set(map(tuple, known[keys].astype(str).to_numpy()))
+    combos = set(map(tuple, known.astype(str).to_numpy()))
+    issues = []
+    for pos, row in enumerate(findings[keys + _ASSAY_COLUMNS].astype(str).itertuples(index=False), start=1):
+        if tuple(row[:2]) in measured_pairs and tuple(row) not in combos:
+            issues.append(
+                Issue(
+                    file,
+                    pos,
+                    "assay_vendor",
+                    " / ".join(row[2:]),
+                    "analyte_form, specimen, assay_vendor and assay_attribution must agree with the "
+                    f"measurements of {row[0]} for {row[1]}",
+                )
+            )
+    return issues
+
+
+def validate_tables(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Issue]:
+    """All issues of all tables (schema per table, then cross-table rules)."""
+    issues: list[Issue] = []
+    for table, frame in tables.items():
+        issues.extend(schema_issues(frame, table, files[table]))
+    if all(set(column_names(t)) <= set(tables[t].columns) for t in tables):
+        issues.extend(cross_table_issues(tables, files))
+    return issues
+
+
+def as_contract_dtypes(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """Cast a frame's columns to the contract's pandas dtypes (used after reading Parquet)."""
+    return frame.astype({f.name: PANDAS_DTYPE[f.dtype] for f in TABLE_FIELDS[table] if f.name in frame})

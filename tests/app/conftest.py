@@ -1,0 +1,41 @@
+"""AppTest harness: run app.py by absolute path, clear the data cache between tests."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+PAGES = {
+    "overview": "app_pages/overview.py",
+    "evidence_map": "app_pages/evidence_map.py",
+    "concentrations": "app_pages/concentrations.py",
+    "studies": "app_pages/studies.py",
+    "about": "app_pages/about.py",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60) -> AppTest:
+    """Run app.py with URL parameters, switch to a page (name in PAGES) and run again."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page and page != "overview":
+        at.switch_page(PAGES[page]).run()
+    return at
+
+
+def count_caption(at: AppTest) -> str:
+    """The 'Filters keep N of M studies' line."""
+    return next(c.value for c in at.caption if c.value.startswith("Filters keep"))
