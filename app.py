@@ -9,11 +9,13 @@ from rankl_atlas import ui
 st.set_page_config(page_title="RANKL Atlas", page_icon="🦴", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon="🏠", default=True),
-    st.Page("app_pages/evidence_map.py", title="Evidence map", icon="🧭", url_path="evidence-map"),
-    st.Page("app_pages/concentrations.py", title="Concentrations", icon="🧪", url_path="concentrations"),
-    st.Page("app_pages/studies.py", title="Studies", icon="📚", url_path="studies"),
-    st.Page("app_pages/about.py", title="About the data", icon="ℹ️", url_path="about"),
+    st.Page("app_pages/overview.py", title="Overview", icon=":material/home:", default=True),
+    st.Page("app_pages/evidence_map.py", title="Evidence map", icon=":material/grid_view:", url_path="evidence-map"),
+    st.Page(
+        "app_pages/concentrations.py", title="Concentrations", icon=":material/science:", url_path="concentrations"
+    ),
+    st.Page("app_pages/studies.py", title="Studies", icon=":material/menu_book:", url_path="studies"),
+    st.Page("app_pages/about.py", title="About the data", icon=":material/info:", url_path="about"),
 ]
 
 page = st.navigation(PAGES)

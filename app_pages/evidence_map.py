@@ -8,19 +8,18 @@ from rankl_atlas.schema import ANALYTE, label
 ctx = ui.context()
 st.title("Evidence map")
 st.markdown(
-    "Each square counts the reported findings for one analyte: ↑ higher / positive, ↓ lower / negative, "
-    "= no difference, ∅ mostly undetectable, ? direction not stated. A grey dash means **no findings** for that cell. "
+    "Inside each cell, one coloured square per direction, labelled with its number of findings: "
+    "**red-orange** higher / increase / positive association, **blue** lower / decrease / negative, **grey** no difference "
+    "or no association, **pink** mostly undetectable, **sand** direction not stated. A pale square with a dash means "
+    "**no findings** for that cell. "
     "Switch the rows to *what the level relates to* to ask the review's question: does serum RANKL mirror bone?"
 )
 ui.count_line(ctx)
 
 VIEWS = {"condition_group": "Disease × analyte", "related_to": "Relates to × analyte"}
-rows = (
-    st.segmented_control(
-        "Rows", list(VIEWS), format_func=VIEWS.get, default="condition_group", key="view", bind="query-params"
-    )
-    or "condition_group"
-)
+ui.init_from_url("view", list(VIEWS), "condition_group")
+rows = st.segmented_control("Rows", list(VIEWS), format_func=VIEWS.get, key="view") or "condition_group"
+ui.keep_in_url("view", rows if rows != "condition_group" else None)
 
 findings = ctx.filtered.findings
 if not ui.nothing_left(ctx, findings, "findings"):
@@ -30,7 +29,7 @@ if not ui.nothing_left(ctx, findings, "findings"):
         ctx,
         key=f"evidence_map_{rows}",
         alt=f"Matrix of {len(findings)} findings, {VIEWS[rows].lower()}, coloured by direction.",
-        data=matrix.drop(columns=["study_ids"]),
+        data=matrix,
         on_select="rerun",
         selection_mode="points",
     )
@@ -43,7 +42,8 @@ if not ui.nothing_left(ctx, findings, "findings"):
             st.info("No findings in this cell under the current filters.")
         else:
             shown = charts.with_study(chosen, ctx.tables.studies)
-            st.markdown(f"{shown['study_id'].nunique()} stud(ies), {len(shown)} finding(s):")
+            names = ", ".join(dict.fromkeys(shown.sort_values(["year", "study"])["study"]))
+            st.markdown(ui.plain(f"{shown['study_id'].nunique()} stud(ies): {names}. {len(shown)} finding(s):"))
             st.dataframe(
                 shown[
                     [

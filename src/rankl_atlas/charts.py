@@ -130,19 +130,20 @@ def evidence_matrix(findings: pd.DataFrame, rows: str = "condition_group") -> pd
             .rename_axis(index=["row", "analyte"], columns=None)
             .reset_index()
         )
-    studies = (
-        work.groupby([rows, "analyte"], observed=True)["study_id"]
-        .agg(lambda s: sorted(set(s)))
-        .rename_axis(["row", "analyte"])
-        .reset_index(name="study_ids")
-        if not work.empty
-        else pd.DataFrame(columns=["row", "analyte", "study_ids"])
-    )
+    if work.empty:
+        studies = pd.DataFrame(columns=["row", "analyte", "n_studies", "study_ids"])
+    else:
+        studies = (
+            work.groupby([rows, "analyte"], observed=True)["study_id"]
+            .agg(n_studies="nunique", study_ids=lambda s: ", ".join(sorted(set(s))))
+            .rename_axis(["row", "analyte"])
+            .reset_index()
+        )
     matrix = grid.merge(tallies, on=["row", "analyte"], how="left").merge(studies, on=["row", "analyte"], how="left")
     matrix[classes] = matrix[classes].fillna(0).astype(int)
     matrix["n_findings"] = matrix[classes].sum(axis=1)
-    matrix["study_ids"] = matrix["study_ids"].apply(lambda v: v if isinstance(v, list) else [])
-    matrix["n_studies"] = matrix["study_ids"].apply(len)
+    matrix["n_studies"] = matrix["n_studies"].fillna(0).astype(int)
+    matrix["study_ids"] = matrix["study_ids"].fillna("").astype(str)
     matrix["summary_class"] = matrix.apply(_summary_class, axis=1, classes=classes)
     matrix["row_label"] = matrix["row"].map(lambda c: label(rows, c))
     matrix["analyte_label"] = matrix["analyte"].map(ANALYTE)
@@ -163,51 +164,97 @@ def _cell_text(row: pd.Series, classes: list[str]) -> str:
     return " ".join(f"{row[c]}{CLASS_SYMBOL[c]}" for c in classes if row[c] > 0)
 
 
-def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> go.Figure:
-    """Square-marker matrix, rows × analyte, coloured by summary direction; empty cells look empty.
+#: Horizontal offset of each direction class inside its cell (cells are 5 units wide).
+CLASS_OFFSET = {"up": -1.5, "down": -0.5, "null": 0.5, "undetectable": 1.5, "unstated": 1.5}
 
-    Each marker carries [row code, analyte code] in customdata so a click maps back to its findings.
+
+def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> go.Figure:
+    """Matrix of rows × analyte; inside each cell one square per direction class, sized by its count.
+
+    A cell with no findings shows a pale outlined square with a dash, so it never looks like a zero count.
+    Every marker carries [row code, analyte code, class] in customdata so a click maps back to its findings.
     """
+    row_codes = [c for c in MAP_ROWS[rows] if c in set(matrix["row"])]
+    y_of = {code: i for i, code in enumerate(row_codes)}
+    x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
     fig = go.Figure()
     empty = matrix[matrix["n_findings"] == 0]
     if not empty.empty:
         fig.add_scatter(
-            x=empty["analyte_label"],
-            y=empty["row_label"],
+            x=empty["analyte"].map(x_of),
+            y=empty["row"].map(y_of),
             mode="markers+text",
-            text=empty["cell_text"],
+            text=["–"] * len(empty),
             textfont=dict(color="#777777"),
-            marker=dict(symbol="square", size=44, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
-            name="No studies",
-            customdata=empty[["row", "analyte"]].to_numpy(),
-            hovertemplate="%{y} · %{x}<br>No findings reported<extra></extra>",
+            marker=dict(symbol="square", size=34, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
+            name="No findings",
+            customdata=np.column_stack(
+                [empty["row"], empty["analyte"], ["none"] * len(empty), empty["row_label"], empty["analyte_label"]]
+            ),
+            hovertemplate="%{customdata[3]} · %{customdata[4]}<br>No findings reported<extra></extra>",
         )
-    for cls in [*CLASS_SYMBOL, "mixed"]:
-        part = matrix[(matrix["summary_class"] == cls) & (matrix["n_findings"] > 0)]
+    for cls in CLASS_SYMBOL:
+        part = matrix[matrix[cls] > 0]
         if part.empty:
             continue
+        count = part[cls].astype(int)
         fig.add_scatter(
-            x=part["analyte_label"],
-            y=part["row_label"],
+            x=part["analyte"].map(x_of) + CLASS_OFFSET[cls],
+            y=part["row"].map(y_of),
             mode="markers+text",
-            text=part["cell_text"],
-            textfont=dict(color="white" if cls in ("down", "up") else "black", size=12),
-            marker=dict(symbol="square", size=44, color=DIRECTION_CLASS_COLOUR[cls], line=dict(color="white", width=1)),
+            text=count.astype(str),
+            textfont=dict(color="white" if cls in ("up", "down") else "black", size=12),
+            marker=dict(
+                symbol="square",
+                size=(14 + 7 * np.sqrt(count)).clip(upper=40),
+                color=DIRECTION_CLASS_COLOUR[cls],
+                line=dict(color="white", width=1),
+            ),
             name=DIRECTION_CLASS_LABEL[cls],
-            customdata=part[["row", "analyte", "n_studies", "n_findings"]].to_numpy(),
+            customdata=np.column_stack(
+                [
+                    part["row"],
+                    part["analyte"],
+                    [cls] * len(part),
+                    part["row_label"],
+                    part["analyte_label"],
+                    part["n_studies"],
+                ]
+            ),
             hovertemplate=(
-                "%{y} · %{x}<br>%{customdata[3]} finding(s) from %{customdata[2]} stud(ies)"
-                "<br>%{text}<br>Click to list them<extra></extra>"
+                "%{customdata[3]} · %{customdata[4]}<br>%{text} finding(s): "
+                + DIRECTION_CLASS_LABEL[cls].lower()
+                + "<br>cell total from %{customdata[5]} stud(ies) — click to list<extra></extra>"
             ),
         )
-    row_order = [label(rows, c) for c in MAP_ROWS[rows] if c in set(matrix["row"])]
     fig.update_xaxes(
-        categoryorder="array", categoryarray=list(ANALYTE.values()), side="top", title=None, showgrid=False
+        tickvals=list(x_of.values()),
+        ticktext=list(ANALYTE.values()),
+        range=[-2.8, 5 * len(ANALYTE) - 2.2],
+        side="top",
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
     )
-    fig.update_yaxes(categoryorder="array", categoryarray=row_order[::-1], title=None, showgrid=False)
-    height = max(260, 60 * len(row_order) + 140)
+    fig.update_yaxes(
+        tickvals=list(y_of.values()),
+        ticktext=[label(rows, c) for c in row_codes],
+        range=[len(row_codes) - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+        fixedrange=True,
+    )
+    for i in range(len(ANALYTE) + 1):
+        fig.add_vline(x=5 * i - 2.5, line=dict(color="#E5E5E5", width=1))
+    for j in range(len(row_codes) + 1):
+        fig.add_hline(y=j - 0.5, line=dict(color="#E5E5E5", width=1))
+    height = max(260, 56 * len(row_codes) + 150)
     return _layout(
-        fig, height=height, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0), clickmode="event+select"
+        fig,
+        height=height,
+        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0),
+        clickmode="event+select",
+        dragmode=False,
     )
 
 
@@ -268,6 +315,6 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
                 "%{customdata[3]} %{y} " + UNIT[unit] + " (%{customdata[4]})<extra></extra>"
             ),
         )
-    fig.update_yaxes(type="log", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
+    fig.update_yaxes(type="log", dtick=1, tickformat="~g", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
     fig.update_xaxes(title="Assay vendor · analyte form")
     return _layout(fig, height=420, scattermode="group", legend_title_text="Group")

@@ -113,7 +113,7 @@ def sidebar_filters(tables: Tables, metadata: dict, folder: Path) -> Context:
     _read_url_once(options, bounds)
     st.session_state["_page_params"] = {}
     for notice in st.session_state["_url_notices"]:
-        st.warning(notice, icon="⚠️")
+        st.warning(notice, icon=":material/warning:")
 
     with st.sidebar:
         st.header("Filters")
@@ -142,7 +142,7 @@ def page_param(key: str, options: list[str]) -> str | None:
         return None
     if values[-1] in options:
         return values[-1]
-    st.warning(f"'{key}': '{shown_safely(values[-1])}' is not known and was ignored.", icon="⚠️")
+    st.warning(f"'{key}': '{shown_safely(values[-1])}' is not known and was ignored.", icon=":material/warning:")
     return None
 
 
@@ -212,7 +212,7 @@ def nothing_left(ctx: Context, frame: pd.DataFrame, what: str = "studies") -> bo
     """When the filters keep no rows, say so with a reset button and return True."""
     if not frame.empty:
         return False
-    st.info(f"No {what} match the current filters.", icon="🔍")
+    st.info(f"No {what} match the current filters.", icon=":material/filter_alt_off:")
     bounds = year_bounds(ctx.tables.studies)
     st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), key=f"reset_empty_{what}")
     return True

@@ -17,6 +17,14 @@ PAGES = {
     "about": "app_pages/about.py",
 }
 
+TITLES = {
+    "overview": "RANKL Atlas",
+    "evidence_map": "Evidence map",
+    "concentrations": "Reported concentrations",
+    "studies": "Studies",
+    "about": "About the data",
+}
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
@@ -25,14 +33,20 @@ def _clear_cache():
     st.cache_data.clear()
 
 
-def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60) -> AppTest:
-    """Run app.py with URL parameters, switch to a page (name in PAGES) and run again."""
+def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60, check_title: bool = True) -> AppTest:
+    """Run app.py with URL parameters, then switch to a page (name in PAGES) and run it.
+
+    AppTest must run the main page first (its switch_page works only after a run), so the URL is read on
+    that first run; true first-request deep links are covered by the browser tests.
+    """
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     at.run()
     if page and page != "overview":
         at.switch_page(PAGES[page]).run()
+    if check_title:
+        assert [t.value for t in at.title][:1] == [TITLES[page or "overview"]], "the wrong page ran"
     return at
 
 

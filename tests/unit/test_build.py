@@ -126,7 +126,12 @@ def test_a_broken_source_is_rejected_with_file_row_column_value_and_rule(built_c
 def test_rows_for_a_study_without_circulating_levels_are_rejected(built_copy):
     studies = pd.read_csv(built_copy / "source" / "studies.csv", dtype=str, keep_default_na=False)
     target = pd.read_csv(built_copy / "source" / "measurements.csv", dtype=str).loc[0, "study_id"]
-    edit_csv(built_copy / "source" / "studies.csv", int(studies.index[studies.study_id == target][0]), "circulating_measured", "false")
+    edit_csv(
+        built_copy / "source" / "studies.csv",
+        int(studies.index[studies.study_id == target][0]),
+        "circulating_measured",
+        "false",
+    )
     with pytest.raises(ValidationFailed) as failed:
         load_sources(built_copy / "source")
     assert any("circulating_measured = true" in i.rule for i in failed.value.issues)

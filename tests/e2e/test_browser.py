@@ -1,0 +1,134 @@
+"""The dashboard in a real browser: pages load cleanly, the URL carries the view, clicks and downloads work."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+
+from rankl_atlas.data import load_tables
+from rankl_atlas.filters import Filters, apply_filters
+from tests.conftest import DATA
+from tests.e2e.conftest import app_errors, count_text, open_page, wait_for_app
+
+TABLES = load_tables(DATA)
+PATHS = {"overview": "", "evidence_map": "evidence-map", "concentrations": "concentrations", "studies": "studies", "about": "about"}
+TITLES = {"overview": "RANKL Atlas", "evidence_map": "Evidence map", "concentrations": "Reported concentrations",
+          "studies": "Studies", "about": "About the data"}  # fmt: skip
+
+
+def expected_studies(filters: Filters) -> str:
+    return f"Filters keep {len(apply_filters(TABLES, filters).studies)} of {len(TABLES.studies)} studies"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", list(PATHS))
+def test_every_page_loads_without_exception_or_console_error(server, page, name):
+    open_page(page, f"{server.url}/{PATHS[name]}")
+    assert page.get_by_role("heading", name=TITLES[name], exact=True).first.is_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert app_errors(page) == []
+
+
+@pytest.mark.e2e
+def test_deep_link_with_filters_is_the_first_request_to_a_new_server(fresh_server, page):
+    open_page(page, f"{fresh_server.url}/studies?disease=osteoporosis&year=2005&year=2011")
+    assert page.get_by_role("heading", name="Studies", exact=True).first.is_visible()
+    assert expected_studies(Filters(disease=("osteoporosis",), year=(2005, 2011))) in count_text(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+
+def choose_disease(page, label: str) -> None:
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").first
+    box.click()
+    page.keyboard.type(label)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+
+
+def year_ticks(page) -> list[str]:
+    """The year labels on the overview's studies-per-year chart, once it is drawn."""
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.locator(".xtick text").first.wait_for()
+    return chart.locator(".xtick text").evaluate_all("els => els.map(e => e.textContent)")
+
+
+@pytest.mark.e2e
+def test_a_filter_change_updates_chart_and_url_and_the_url_restores_it_everywhere(server, page, browser):
+    open_page(page, server.url)
+    ticks_before = year_ticks(page)
+    choose_disease(page, "Multiple myeloma")
+    page.wait_for_function("() => window.location.search.includes('disease=multiple_myeloma')")
+    wanted = expected_studies(Filters(disease=("multiple_myeloma",)))
+    page.wait_for_function(f"() => document.body.innerText.includes({wanted!r})")
+    page.wait_for_timeout(500)
+    ticks_after = year_ticks(page)
+    myeloma_years = sorted(TABLES.studies.loc[TABLES.studies["condition_group"] == "multiple_myeloma", "year"].astype(str))
+    assert ticks_after != ticks_before
+    assert set(myeloma_years) <= set(ticks_after) and len(ticks_after) < len(ticks_before)
+    query = urlparse(page.url).query
+    assert parse_qs(query) == {"disease": ["multiple_myeloma"]}
+
+    other = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        tab = other.new_page()
+        for path in ("", "evidence-map", "concentrations", "studies"):
+            open_page(tab, f"{server.url}/{path}?{query}")
+            assert wanted in count_text(tab), path
+    finally:
+        other.close()
+
+
+@pytest.mark.e2e
+def test_sidebar_navigation_keeps_the_filters_in_the_url(server, page):
+    open_page(page, f"{server.url}/?disease=osteoporosis")
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Studies").click()
+    page.wait_for_url("**/studies?*")
+    wait_for_app(page)
+    assert "disease=osteoporosis" in page.url
+    assert expected_studies(Filters(disease=("osteoporosis",))) in count_text(page)
+
+
+@pytest.mark.e2e
+def test_clicking_an_evidence_map_cell_lists_its_studies(server, page):
+    open_page(page, f"{server.url}/evidence-map?disease=multiple_myeloma")
+    chart = page.locator("[data-testid='stPlotlyChart']").first
+    chart.scroll_into_view_if_needed()
+    point = chart.locator(".scatterlayer .trace .points path").last
+    point.click(force=True)
+    wait_for_app(page)
+    listing = page.locator("[data-testid='stMarkdownContainer']", has_text="finding(s):").first
+    listing.wait_for(timeout=15_000)
+    listed = listing.inner_text()
+    cell = page.locator("h3", has_text="Multiple myeloma ·").first.inner_text()
+    analyte = cell.split("·")[1].strip()
+    code = {"RANKL": "rankl", "OPG": "opg", "RANKL/OPG ratio": "rankl_opg_ratio", "OPG/RANKL ratio": "opg_rankl_ratio"}[analyte]
+    findings = TABLES.findings
+    in_cell = findings[(findings["condition_group"] == "multiple_myeloma") & (findings["analyte"] == code)]
+    labels = TABLES.studies.set_index("study_id").loc[sorted(set(in_cell["study_id"]))]
+    for author, year in zip(labels["first_author"], labels["year"], strict=True):
+        assert f"{author} {year}" in listed
+    assert f"{len(in_cell)} finding(s)" in listed
+
+
+@pytest.mark.e2e
+def test_csv_download_contains_exactly_the_filtered_rows(server, page):
+    open_page(page, f"{server.url}/studies?disease=juvenile_idiopathic_arthritis")
+    page.get_by_text("Download exactly these rows").click()
+    with page.expect_download() as info:
+        page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").first.click()
+    download = info.value
+    assert download.suggested_filename == "rankl-atlas_studies_disease-juvenile_idiopathic_arthritis.csv"
+    rows = pd.read_csv(io.BytesIO(open(download.path(), "rb").read()), encoding="utf-8-sig")
+    kept = apply_filters(TABLES, Filters(disease=("juvenile_idiopathic_arthritis",))).studies
+    assert sorted(rows["study_id"]) == sorted(kept["study_id"])
+
+
+@pytest.mark.e2e
+def test_study_permalink_opens_that_study(server, page):
+    open_page(page, f"{server.url}/studies?study=schett2004")
+    assert page.get_by_role("heading", name="Schett 2004: Soluble RANKL and risk of nontraumatic fracture").is_visible()
+    assert "study=schett2004" in page.url

@@ -1,0 +1,145 @@
+"""Filters: URL parsing (including hostile input), URL round trip, and which rows they keep."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rankl_atlas.filters import (
+    MAX_VALUES_PER_PARAM,
+    Filters,
+    apply_filters,
+    filter_options,
+    parse_query_params,
+    year_bounds,
+)
+from tests.unit.frames import sample_tables
+
+TABLES = sample_tables()
+OPTIONS = filter_options(TABLES.studies)
+BOUNDS = year_bounds(TABLES.studies)
+
+
+def parse(params):
+    return parse_query_params(params, OPTIONS, BOUNDS)
+
+
+def ids(frame, column):
+    return sorted(frame[column])
+
+
+def test_defaults_show_human_studies_only():
+    kept = apply_filters(TABLES, Filters())
+    assert ids(kept.studies, "study_id") == ["alpha2004", "beta2008"]
+    assert "gamma2007-m1" not in set(kept.measurements["measurement_id"])
+
+
+def test_clearing_species_shows_animals_too():
+    kept = apply_filters(TABLES, Filters(species=()))
+    assert ids(kept.studies, "study_id") == ["alpha2004", "beta2008", "gamma2007"]
+
+
+def test_disease_filter_keeps_the_study_with_its_controls():
+    kept = apply_filters(TABLES, Filters(disease=("rheumatoid_arthritis",)))
+    assert ids(kept.studies, "study_id") == ["alpha2004"]
+    assert ids(kept.measurements, "measurement_id") == ["alpha2004-m1", "alpha2004-m2"]
+
+
+def test_year_range_is_inclusive():
+    assert ids(apply_filters(TABLES, Filters(year=(2004, 2004))).studies, "study_id") == ["alpha2004"]
+    assert ids(apply_filters(TABLES, Filters(year=(2005, 2007))).studies, "study_id") == []
+
+
+def test_assay_filter_keeps_only_studies_with_rows_from_that_vendor():
+    kept = apply_filters(TABLES, Filters(vendor=("rnd_systems",)))
+    assert ids(kept.studies, "study_id") == ["beta2008"]
+    assert ids(kept.findings, "finding_id") == ["beta2008-f1"]
+
+
+def test_direction_filter_also_limits_measurements_to_studies_with_such_findings():
+    kept = apply_filters(TABLES, Filters(direction=("no_association",)))
+    assert ids(kept.findings, "finding_id") == ["beta2008-f1"]
+    assert ids(kept.measurements, "measurement_id") == ["beta2008-m1"]
+    assert ids(kept.studies, "study_id") == ["beta2008"]
+
+
+def test_drafts_are_hidden_unless_asked_for():
+    tables = sample_tables()
+    tables.studies.loc[0, "curation_status"] = "draft"
+    assert "alpha2004" not in set(apply_filters(tables, Filters()).studies["study_id"])
+    assert "alpha2004" in set(apply_filters(tables, Filters(drafts=True)).studies["study_id"])
+
+
+def test_apply_filters_does_not_change_its_input():
+    before = TABLES.studies.copy()
+    apply_filters(TABLES, Filters(disease=("osteoporosis",), year=(2008, 2008)))
+    assert TABLES.studies.equals(before)
+
+
+def test_valid_url_parameters_become_filters():
+    parsed = parse({"disease": ["rheumatoid_arthritis", "osteoporosis"], "year": ["2004", "2007"], "drafts": "true"})
+    assert parsed.notices == ()
+    assert parsed.filters == Filters(disease=("rheumatoid_arthritis", "osteoporosis"), year=(2004, 2007), drafts=True)
+
+
+def test_malformed_and_unknown_parameters_are_dropped_with_a_notice():
+    parsed = parse({"disease": ["<script>alert(1)</script>", "osteoporosis"], "year": "abc", "foo": "1"})
+    assert parsed.filters == Filters(disease=("osteoporosis",))
+    text = " ".join(parsed.notices)
+    assert "is not a known value" in text and "Unknown parameter 'foo'" in text and "Years" in text
+    assert "<" not in text and ">" not in text
+
+
+def test_reversed_or_out_of_range_years_are_rejected():
+    for years in (["2008", "2004"], ["1900", "2004"], ["2004"], ["2004", "2005", "2006"]):
+        parsed = parse({"year": years})
+        assert parsed.filters.year is None and parsed.notices
+
+
+def test_url_round_trip_restores_the_same_filters():
+    original = Filters(disease=("osteoporosis",), year=(2004, 2007), vendor=("biomedica",), species=(), drafts=True)
+    assert parse(original.to_query_params()).filters == original
+
+
+def test_empty_species_parameter_means_all_species():
+    assert parse({"species": [""]}).filters.species == ()
+
+
+def test_huge_parameter_lists_are_capped():
+    parsed = parse({"disease": ["osteoporosis"] * (MAX_VALUES_PER_PARAM + 500)})
+    assert parsed.filters.disease == ("osteoporosis",)
+    assert any("only the first" in n for n in parsed.notices)
+    many = {f"p{i}": "x" for i in range(500)}
+    assert len(parse(many).notices) <= 41
+
+
+def test_describe_names_active_filters_with_labels():
+    text = Filters(disease=("rheumatoid_arthritis",), year=(2000, 2010)).describe()
+    assert "Disease: Rheumatoid arthritis" in text and "Years: 2000–2010" in text
+
+
+def test_slug_is_file_name_safe():
+    slug = Filters(disease=("rheumatoid_arthritis",), year=(2000, 2010)).slug()
+    assert slug == "disease-rheumatoid_arthritis_year-2000-2010"
+    assert Filters().slug() == "all"
+
+
+text_values = st.one_of(st.text(max_size=60), st.sampled_from(["", "2004", "osteoporosis", "true", "human"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.one_of(st.text(max_size=20), st.sampled_from(["disease", "year", "vendor", "species", "drafts", "study"])),
+        st.one_of(text_values, st.lists(text_values, max_size=80)),
+        max_size=60,
+    )
+)
+def test_any_text_in_any_parameter_gives_valid_filters(params):
+    parsed = parse(params)
+    f = parsed.filters
+    for name in ("disease", "vendor", "form", "analyte", "specimen", "species", "kind", "direction", "related"):
+        assert set(getattr(f, name)) <= set(OPTIONS[name])
+    assert f.year is None or BOUNDS[0] <= f.year[0] <= f.year[1] <= BOUNDS[1]
+    assert isinstance(f.drafts, bool)
+    apply_filters(TABLES, f)  # never raises
