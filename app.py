@@ -15,6 +15,7 @@ PAGES = [
         "app_pages/concentrations.py", title="Concentrations", icon=":material/science:", url_path="concentrations"
     ),
     st.Page("app_pages/studies.py", title="Studies", icon=":material/menu_book:", url_path="studies"),
+    st.Page("app_pages/synthesis.py", title="Synthesis", icon=":material/functions:", url_path="synthesis"),
     st.Page("app_pages/about.py", title="About the data", icon=":material/info:", url_path="about"),
 ]
 

@@ -318,3 +318,172 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
     fig.update_yaxes(type="log", dtick=1, tickformat="~g", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
     fig.update_xaxes(title="Assay vendor · analyte form")
     return _layout(fig, height=420, scattermode="group", legend_title_text="Group")
+
+
+# --- Synthesis: harvest plot and forest plot ---------------------------------------------------
+
+HARVEST_COLUMNS = {"down": -1.5, "null": -0.5, "up": 0.5, "undetectable": 1.5, "unstated": 1.5}
+HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅/?"}
+FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unspecified": "square"}
+
+
+def harvest_rows(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """One row per finding with its study label, direction class and plotting position in its cell."""
+    rows = with_study(findings, studies)
+    rows["direction_class"] = rows["direction"].map(DIRECTION_CLASS)
+    rows = rows.sort_values(["condition_group", "analyte", "direction_class", "year", "study"]).reset_index(drop=True)
+    rows["slot"] = rows.groupby(["condition_group", "analyte", "direction_class"]).cumcount()
+    row_codes = [c for c in CONDITION_GROUP if c in set(rows["condition_group"])]
+    y_of = {code: i for i, code in enumerate(row_codes)}
+    x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
+    rows["x"] = (
+        rows["analyte"].map(x_of) + rows["direction_class"].map(HARVEST_COLUMNS) + ((rows["slot"] % 4) - 1.5) * 0.2
+    )
+    rows["y"] = rows["condition_group"].map(y_of) + (rows["slot"] // 4) * 0.22 - 0.15
+    rows["n_shown"] = rows["n"].astype("Float64").fillna(0)
+    return rows
+
+
+def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
+    """Harvest plot: per disease and analyte, one mark per finding in the column of its direction.
+
+    Mark size grows with n; colour is the assay vendor, symbol the analyte form (free ◆, total ▲, unspecified ■).
+    """
+    row_codes = [c for c in CONDITION_GROUP if c in set(rows["condition_group"])]
+    fig = go.Figure()
+    for vendor in COLOURS["assay_vendor"]:
+        part = rows[rows["assay_vendor"] == vendor]
+        if part.empty:
+            continue
+        size = (6 + 1.0 * np.sqrt(part["n_shown"].astype(float))).clip(upper=14)
+        fig.add_scatter(
+            x=part["x"],
+            y=part["y"],
+            mode="markers",
+            name=label("assay_vendor", vendor),
+            marker=dict(
+                size=size,
+                color=COLOURS["assay_vendor"][vendor],
+                symbol=part["analyte_form"].map(FORM_SYMBOL).fillna("square"),
+                line=dict(color="#333333", width=0.6),
+            ),
+            customdata=part[["finding_id", "study", "comparison", "direction", "n", "p_text", "analyte_form"]]
+            .astype(str)
+            .to_numpy(),
+            hovertemplate=(
+                "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>direction: %{customdata[3]}"
+                "<br>n=%{customdata[4]}, p %{customdata[5]}<br>form: %{customdata[6]}<extra></extra>"
+            ),
+        )
+    ticks, texts = [], []
+    for i in range(len(ANALYTE)):
+        for cls in ("down", "null", "up", "undetectable"):
+            ticks.append(5 * i + HARVEST_COLUMNS[cls])
+            texts.append(HARVEST_TITLES[cls])
+    fig.update_xaxes(
+        tickvals=ticks, ticktext=texts, range=[-2.6, 5 * len(ANALYTE) - 2.4], showgrid=False, zeroline=False
+    )
+    for i, code in enumerate(ANALYTE):
+        fig.add_annotation(
+            x=5 * i, y=1.0, yref="paper", yanchor="bottom", text=f"<b>{ANALYTE[code]}</b>", showarrow=False
+        )
+        fig.add_vline(x=5 * i - 2.5, line=dict(color="#DDDDDD", width=1))
+    fig.update_yaxes(
+        tickvals=list(range(len(row_codes))),
+        ticktext=[label("condition_group", c) for c in row_codes],
+        range=[len(row_codes) - 0.5, -0.6],
+        showgrid=False,
+        zeroline=False,
+    )
+    for j in range(len(row_codes) + 1):
+        fig.add_hline(y=j - 0.5, line=dict(color="#EEEEEE", width=1))
+    return _layout(
+        fig,
+        height=max(300, 70 * len(row_codes) + 160),
+        margin=dict(l=10, r=10, t=80, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.03, x=0, title_text="Assay vendor"),
+    )
+
+
+def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
+    """Forest plot of Hedges' g with 95% CI, grouped by stratum, with a pooled diamond where poolable.
+
+    Derived rows (means and SDs estimated from medians) are drawn as open squares.
+    """
+    labels, y = [], 0
+    fig = go.Figure()
+    published, derived, pooled_pts = [], [], []
+    for _, stratum in pooled.iterrows():
+        part = effects[
+            (effects["analyte"] == stratum["analyte"])
+            & (effects["analyte_form"] == stratum["analyte_form"])
+            & (effects["assay_vendor"] == stratum["assay_vendor"])
+            & (effects["unit"] == stratum["unit"])
+        ]
+        labels.append((y, f"<b>{stratum['stratum']}</b>"))
+        y += 1
+        for _, row in part.iterrows():
+            labels.append((y, f"{row['study']}: {row['case_group']} vs {row['control_group']}"))
+            (derived if row["derived"] else published).append((y, row))
+            y += 1
+        if stratum["poolable"]:
+            labels.append((y, f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"))
+            pooled_pts.append((y, stratum))
+            y += 1
+        y += 0.5
+    for points, name, symbol in (
+        (published, "As published", "square"),
+        (derived, "Derived (Wan et al. 2014)", "square-open"),
+    ):
+        if not points:
+            continue
+        rows = pd.DataFrame([r for _, r in points])
+        fig.add_scatter(
+            x=rows["g"],
+            y=[p for p, _ in points],
+            mode="markers",
+            name=name,
+            marker=dict(symbol=symbol, size=10, color="#0072B2", line=dict(color="#0072B2", width=2)),
+            error_x=dict(
+                type="data", symmetric=False, array=rows["ci_high"] - rows["g"], arrayminus=rows["g"] - rows["ci_low"]
+            ),
+            customdata=rows[
+                ["comparison_id", "study", "n_case", "n_control", "specimen", "assay_vendor", "year", "derivation"]
+            ]
+            .astype(str)
+            .to_numpy(),
+            hovertemplate=(
+                "<b>%{customdata[1]}</b> (%{customdata[6]})<br>g = %{x:.2f}<br>n %{customdata[2]} cases / "
+                "%{customdata[3]} controls<br>%{customdata[4]}, kit: %{customdata[5]}<br>%{customdata[7]}<extra></extra>"
+            ),
+        )
+    if pooled_pts:
+        rows = pd.DataFrame([r for _, r in pooled_pts])
+        fig.add_scatter(
+            x=rows["pooled_g"],
+            y=[p for p, _ in pooled_pts],
+            mode="markers",
+            name="Pooled (random effects)",
+            marker=dict(symbol="diamond-wide", size=18, color="#D55E00"),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=rows["ci_high"] - rows["pooled_g"],
+                arrayminus=rows["pooled_g"] - rows["ci_low"],
+            ),
+            customdata=rows[["stratum", "tau2", "i2_percent", "k_studies"]].to_numpy(),
+            hovertemplate=(
+                "%{customdata[0]}<br>pooled g = %{x:.2f}<br>τ² = %{customdata[1]:.3f}, I² = %{customdata[2]:.0f}%"
+                "<br>k = %{customdata[3]}<extra></extra>"
+            ),
+        )
+    fig.add_vline(x=0, line=dict(color="#555555", width=1, dash="dot"))
+    fig.update_yaxes(
+        tickvals=[p for p, _ in labels],
+        ticktext=[t for _, t in labels],
+        range=[y, -0.8],
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_xaxes(title="Hedges' g (cases − controls), 95% CI", zeroline=False)
+    return _layout(fig, height=max(260, 26 * y + 140))

@@ -279,6 +279,11 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
             )
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV bytes for a download (formulas made inert)."""
+    return export.to_csv_bytes(frame)
+
+
 def footer(ctx: Context) -> None:
     """Provenance on every page: source, licence, dataset version and counts."""
     meta = ctx.metadata

@@ -14,6 +14,7 @@ PAGES = {
     "evidence_map": "app_pages/evidence_map.py",
     "concentrations": "app_pages/concentrations.py",
     "studies": "app_pages/studies.py",
+    "synthesis": "app_pages/synthesis.py",
     "about": "app_pages/about.py",
 }
 
@@ -22,6 +23,7 @@ TITLES = {
     "evidence_map": "Evidence map",
     "concentrations": "Reported concentrations",
     "studies": "Studies",
+    "synthesis": "Synthesis",
     "about": "About the data",
 }
 
@@ -33,7 +35,9 @@ def _clear_cache():
     st.cache_data.clear()
 
 
-def run_app(page: str | None = None, query: dict | None = None, timeout: float = 60, check_title: bool = True) -> AppTest:
+def run_app(
+    page: str | None = None, query: dict | None = None, timeout: float = 60, check_title: bool = True
+) -> AppTest:
     """Run app.py with URL parameters, then switch to a page (name in PAGES) and run it.
 
     AppTest must run the main page first (its switch_page works only after a run), so the URL is read on

@@ -137,7 +137,10 @@ def page(browser: Browser, request, tmp_path) -> Iterator[Page]:
     tab.on("console", lambda msg: msg.type == "error" and tab.console_errors.append(msg.text))
     tab.on("pageerror", lambda exc: tab.console_errors.append(f"pageerror: {exc}"))
     tab.failed_responses = []
-    tab.on("response", lambda r: r.status >= 400 and not is_probe(r.url) and tab.failed_responses.append(f"{r.status} {r.url}"))
+    tab.on(
+        "response",
+        lambda r: r.status >= 400 and not is_probe(r.url) and tab.failed_responses.append(f"{r.status} {r.url}"),
+    )
     yield tab
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-import io
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 import pytest
 
-from rankl_atlas.data import load_tables
+from rankl_atlas.data import DATA_ENV, load_tables
 from rankl_atlas.filters import Filters, apply_filters
 from tests.conftest import DATA
-from tests.e2e.conftest import app_errors, count_text, open_page, wait_for_app
+from tests.e2e.conftest import app_errors, count_text, open_page, start_server, stop_server, wait_for_app
+from tests.poolable import write_poolable_dataset
 
 TABLES = load_tables(DATA)
-PATHS = {"overview": "", "evidence_map": "evidence-map", "concentrations": "concentrations", "studies": "studies", "about": "about"}
+PATHS = {
+    "overview": "",
+    "evidence_map": "evidence-map",
+    "concentrations": "concentrations",
+    "studies": "studies",
+    "about": "about",
+}
 TITLES = {"overview": "RANKL Atlas", "evidence_map": "Evidence map", "concentrations": "Reported concentrations",
-          "studies": "Studies", "about": "About the data"}  # fmt: skip
+          "studies": "Studies", "synthesis": "Synthesis", "about": "About the data"}  # fmt: skip
 
 
 def expected_studies(filters: Filters) -> str:
@@ -66,7 +72,9 @@ def test_a_filter_change_updates_chart_and_url_and_the_url_restores_it_everywher
     page.wait_for_function(f"() => document.body.innerText.includes({wanted!r})")
     page.wait_for_timeout(500)
     ticks_after = year_ticks(page)
-    myeloma_years = sorted(TABLES.studies.loc[TABLES.studies["condition_group"] == "multiple_myeloma", "year"].astype(str))
+    myeloma_years = sorted(
+        TABLES.studies.loc[TABLES.studies["condition_group"] == "multiple_myeloma", "year"].astype(str)
+    )
     assert ticks_after != ticks_before
     assert set(myeloma_years) <= set(ticks_after) and len(ticks_after) < len(ticks_before)
     query = urlparse(page.url).query
@@ -105,7 +113,9 @@ def test_clicking_an_evidence_map_cell_lists_its_studies(server, page):
     listed = listing.inner_text()
     cell = page.locator("h3", has_text="Multiple myeloma ·").first.inner_text()
     analyte = cell.split("·")[1].strip()
-    code = {"RANKL": "rankl", "OPG": "opg", "RANKL/OPG ratio": "rankl_opg_ratio", "OPG/RANKL ratio": "opg_rankl_ratio"}[analyte]
+    code = {"RANKL": "rankl", "OPG": "opg", "RANKL/OPG ratio": "rankl_opg_ratio", "OPG/RANKL ratio": "opg_rankl_ratio"}[
+        analyte
+    ]
     findings = TABLES.findings
     in_cell = findings[(findings["condition_group"] == "multiple_myeloma") & (findings["analyte"] == code)]
     labels = TABLES.studies.set_index("study_id").loc[sorted(set(in_cell["study_id"]))]
@@ -122,7 +132,7 @@ def test_csv_download_contains_exactly_the_filtered_rows(server, page):
         page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").first.click()
     download = info.value
     assert download.suggested_filename == "rankl-atlas_studies_disease-juvenile_idiopathic_arthritis.csv"
-    rows = pd.read_csv(io.BytesIO(open(download.path(), "rb").read()), encoding="utf-8-sig")
+    rows = pd.read_csv(download.path(), encoding="utf-8-sig")
     kept = apply_filters(TABLES, Filters(disease=("juvenile_idiopathic_arthritis",))).studies
     assert sorted(rows["study_id"]) == sorted(kept["study_id"])
 
@@ -132,3 +142,27 @@ def test_study_permalink_opens_that_study(server, page):
     open_page(page, f"{server.url}/studies?study=schett2004")
     assert page.get_by_role("heading", name="Schett 2004: Soluble RANKL and risk of nontraumatic fracture").is_visible()
     assert "study=schett2004" in page.url
+
+
+@pytest.mark.e2e
+def test_synthesis_page_says_when_nothing_can_be_pooled_or_plotted(server, page):
+    open_page(page, f"{server.url}/synthesis")
+    assert page.get_by_text("No stratum is poolable").is_visible()
+    open_page(page, f"{server.url}/synthesis?disease=rheumatoid_arthritis")
+    assert page.get_by_text("nothing to put on a forest plot", exact=False).is_visible()
+
+
+@pytest.mark.e2e
+def test_synthesis_page_pools_synthetic_strata_in_the_browser(tmp_path, page):
+    folder = write_poolable_dataset(tmp_path / "poolable")
+    running = start_server(tmp_path, env={DATA_ENV: str(folder)})
+    try:
+        open_page(page, f"{running.url}/synthesis?method=pm")
+        charts = page.locator("[data-testid='stPlotlyChart']")
+        charts.locator(".ytick text").first.wait_for()
+        labels = charts.locator(".ytick text").evaluate_all("els => els.map(e => e.textContent)")
+        assert sum("Pooled, Paule-Mandel" in t for t in labels) == 2
+        assert "method=pm" in page.url
+        assert app_errors(page) == []
+    finally:
+        stop_server(running)

@@ -16,7 +16,9 @@ PAGES = ["", "evidence-map", "concentrations", "studies", "about"]
 
 def copy_of_repository(target):
     """The repository as Community Cloud would clone it (no virtual env, caches or build leftovers)."""
-    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", "build")
+    ignore = shutil.ignore_patterns(
+        ".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", "build"
+    )
     shutil.copytree(ROOT, target, ignore=ignore)
     return target
 

@@ -13,7 +13,7 @@ from rankl_atlas.build import TABLES, build, load_sources, main
 from rankl_atlas.data import load_tables
 from rankl_atlas.schema import TABLE_FIELDS, column_names
 from rankl_atlas.validation import ValidationFailed
-from tests.conftest import DATA, SOURCE, copy_sources, edit_csv
+from tests.conftest import DATA, SOURCE, edit_csv
 
 
 def digests(folder: Path) -> dict[str, str]:

@@ -1,0 +1,171 @@
+"""Synthesis: published worked examples, Wan et al. 2014, strata that never mix forms, kits or units."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from statsmodels.stats.meta_analysis import combine_effects
+
+from rankl_atlas import synthesis
+from tests.unit.frames import frame, measurement, study
+
+
+def clasp_log_odds_ratios():
+    """CLASP trials as in DerSimonian & Kacker 2007 (metafor's test of that paper): log OR and variance."""
+    ai = np.array([5, 5, 12, 69, 9, 313.0])
+    n1 = np.array([156, 303, 565, 1570, 103, 4659.0])
+    ci = np.array([8, 17, 9, 94, 11, 352.0])
+    n2 = np.array([74, 303, 477, 1565, 105, 4650.0])
+    yi = np.log((ai / (n1 - ai)) / (ci / (n2 - ci)))
+    vi = 1 / ai + 1 / (n1 - ai) + 1 / ci + 1 / (n2 - ci)
+    return yi, vi
+
+
+@pytest.mark.parametrize(
+    ("method", "tau", "mu", "se"),
+    [("chi2", 0.2323, -0.3240, 0.1540), ("iterated", 0.3681, -0.3811, 0.2060)],  # DL and PM, Tables 3-4
+)
+def test_pooling_reproduces_dersimonian_kacker_2007_clasp_tables(method, tau, mu, se):
+    yi, vi = clasp_log_odds_ratios()
+    result = combine_effects(yi, vi, method_re=method)
+    assert round(math.sqrt(result.tau2), 4) == tau
+    assert round(result.mean_effect_re, 4) == mu
+    assert round(result.sd_eff_w_re, 4) == se
+
+
+def test_pooling_reproduces_metafor_dl_output_with_i2():
+    """PCB28 interlaboratory data; metafor rma(method='DL') prints tau^2 2.9289, I^2 92.67%, estimate 33.6004."""
+    x = np.array([34.3, 32.9, 34.53, 32.42, 31.9, 35.8])
+    u = np.array([1.03, 0.69, 0.83, 0.29, 0.4, 0.38])
+    result = combine_effects(x, u**2, method_re="chi2")
+    assert round(result.tau2, 4) == 2.9289
+    assert round(100 * result.i2, 2) == 92.67
+    assert round(result.q, 4) == 68.2154
+    assert round(result.mean_effect_re, 4) == 33.6004
+    assert round(result.sd_eff_w_re, 4) == 0.7450
+
+
+def effects_frame(rows):
+    base = dict(study_id="s", study="S", year=2000, analyte="rankl", analyte_form="free", assay_vendor="biomedica",
+                unit="pmol_l", specimen="serum", timepoint="", case_group="c", control_group="k", n_case=10,
+                n_control=10, mean_case=1.0, sd_case=1.0, mean_control=1.0, sd_control=1.0, derived=False,
+                derivation="as published", ci_low=0.0, ci_high=0.0)  # fmt: skip
+    out = pd.DataFrame([{**base, **r} for r in rows])
+    out["comparison_id"] = [f"c{i}" for i in range(len(out))]
+    return out
+
+
+def test_two_study_pool_matches_a_hand_computation():
+    # g = 0.5 (var 0.04) and 1.0 (var 0.09): Q = 0.5^2/0.13 = 1.9231 > df 1, so tau^2 = (Q-1)/C
+    effects = effects_frame(
+        [dict(study_id="a", study="A", g=0.5, var_g=0.04), dict(study_id="b", study="B", g=1.0, var_g=0.09)]
+    )
+    pooled = synthesis.pool_strata(effects, "dl").iloc[0]
+    w = np.array([25.0, 1 / 0.09])
+    q = (w * (np.array([0.5, 1.0]) - (w @ [0.5, 1.0]) / w.sum()) ** 2).sum()
+    tau2 = (q - 1) / (w.sum() - (w**2).sum() / w.sum())
+    w_re = 1 / (np.array([0.04, 0.09]) + tau2)
+    assert pooled["poolable"]
+    assert pooled["tau2"] == pytest.approx(tau2)
+    assert pooled["i2_percent"] == pytest.approx(100 * (q - 1) / q)
+    assert pooled["pooled_g"] == pytest.approx((w_re @ [0.5, 1.0]) / w_re.sum())
+    assert pooled["ci_high"] - pooled["ci_low"] == pytest.approx(2 * 1.959964 / math.sqrt(w_re.sum()), rel=1e-5)
+
+
+def test_unnamed_kits_and_single_studies_are_not_pooled():
+    effects = effects_frame([
+        dict(study_id="a", g=0.5, var_g=0.04, assay_vendor="not_reported"),
+        dict(study_id="b", g=1.0, var_g=0.09, assay_vendor="not_reported"),
+        dict(study_id="c", g=1.0, var_g=0.09, assay_vendor="rnd_systems"),
+    ])  # fmt: skip
+    pooled = synthesis.pool_strata(effects).set_index("assay_vendor")
+    assert not pooled.loc["not_reported", "poolable"] and "kit not named" in pooled.loc["not_reported", "reason"]
+    assert not pooled.loc["rnd_systems", "poolable"] and "fewer than two" in pooled.loc["rnd_systems", "reason"]
+
+
+@pytest.mark.parametrize(("n", "xi"), [(2, 1.128), (5, 2.326), (10, 3.078), (25, 3.931), (50, 4.498)])
+def test_wan_xi_matches_the_papers_table_1(n, xi):
+    assert synthesis.wan_xi(n) == xi
+
+
+def test_wan_conversions_follow_the_papers_formulas():
+    # C1 (median, range), n = 10: mean (a + 2m + b)/4, SD (b - a)/xi(10) = 8/3.078
+    c1 = synthesis.wan_mean_sd(10, 5.0, minimum=1.0, maximum=9.0)
+    assert (c1.mean, round(c1.sd, 4)) == (5.0, round(8 / 3.078, 4))
+    # C3 (median, IQR): mean (q1 + m + q3)/3, SD (q3 - q1)/eta(n); eta tends to 2*Phi^-1(0.75) = 1.349
+    c3 = synthesis.wan_mean_sd(100, 4.0, q1=2.0, q3=7.0)
+    assert c3.mean == pytest.approx(13 / 3)
+    assert c3.sd == pytest.approx(5 / synthesis.wan_eta(100))
+    assert synthesis.wan_eta(10**7) == pytest.approx(1.349, abs=1e-3)
+    # beyond the table the paper's approximation is used, continuing the table smoothly
+    assert synthesis.wan_xi(51) == pytest.approx(4.498, abs=0.03)
+    assert synthesis.wan_mean_sd(1, 4.0, minimum=1, maximum=9) is None
+    assert synthesis.wan_mean_sd(10, 4.0) is None
+
+
+def test_unit_conversion_goes_through_the_sourced_molecular_weight():
+    kda = synthesis.MOLECULAR_WEIGHTS["opg"].kda
+    assert synthesis.convert_unit(1.0, "opg", "pmol_l", "pg_ml") == pytest.approx(kda)
+    assert synthesis.convert_unit(2.0, "rankl", "ng_ml", "pg_ml") == 2000.0
+    assert synthesis.convert_unit(
+        synthesis.convert_unit(3.3, "rankl", "pmol_l", "ng_l"), "rankl", "ng_l", "pmol_l"
+    ) == pytest.approx(3.3)
+    assert all(w.source and w.url for w in synthesis.MOLECULAR_WEIGHTS.values())
+
+
+def test_case_control_effects_pair_groups_within_one_assay_and_mark_derived_rows():
+    studies = frame("studies", [study("alpha2004")])
+    measurements = frame(
+        "measurements",
+        [
+            measurement("alpha2004-m1", value=2.0, sd=0.5, n=20),
+            measurement("alpha2004-m2", group_role="control", value=1.0, sd=0.5, n=20, condition_group="healthy_population"),
+            measurement("alpha2004-m3", analyte_form="total", statistic="median", value=3.0, q1=2.0, q3=4.0, n=20),
+            measurement("alpha2004-m4", analyte_form="total", group_role="control", value=2.0, sd=1.0, n=20,
+                        condition_group="healthy_population"),
+        ],
+    )  # fmt: skip
+    effects = synthesis.case_control_effects(measurements, studies).set_index("analyte_form")
+    assert set(effects.index) == {"free", "total"}
+    assert effects.loc["free", "g"] == pytest.approx(2.0 * (1 - 3 / (4 * 38 - 1)))
+    assert not effects.loc["free", "derived"] and effects.loc["total", "derived"]
+    assert "Wan 2014" in effects.loc["total", "derivation"]
+    only_published = synthesis.case_control_effects(measurements, studies, include_derived=False)
+    assert list(only_published["analyte_form"]) == ["free"]
+
+
+codes = st.fixed_dictionaries(
+    {
+        "study_id": st.sampled_from(["a", "b", "c", "d"]),
+        "analyte": st.sampled_from(["rankl", "opg"]),
+        "analyte_form": st.sampled_from(["free", "total", "unspecified"]),
+        "assay_vendor": st.sampled_from(["biomedica", "immundiagnostik", "rnd_systems", "not_reported"]),
+        "unit": st.sampled_from(["pmol_l", "pg_ml"]),
+        "g": st.floats(-3, 3),
+        "var_g": st.floats(0.01, 1),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(codes, min_size=1, max_size=25))
+def test_strata_never_mix_forms_kits_analytes_or_units(rows):
+    effects = effects_frame(rows)
+    pooled = synthesis.pool_strata(effects)
+    for _, stratum in pooled.iterrows():
+        members = effects[
+            (effects["analyte"] == stratum["analyte"])
+            & (effects["analyte_form"] == stratum["analyte_form"])
+            & (effects["assay_vendor"] == stratum["assay_vendor"])
+            & (effects["unit"] == stratum["unit"])
+        ]
+        assert len(members) == stratum["comparisons"]
+        assert stratum["k_studies"] == members["study_id"].nunique()
+        if stratum["poolable"]:
+            assert stratum["assay_vendor"] not in synthesis.UNNAMED_KITS and stratum["k_studies"] >= 2
+    assert pooled["comparisons"].sum() == len(effects)
