@@ -16,6 +16,7 @@ PAGES = [
     ),
     st.Page("app_pages/studies.py", title="Studies", icon=":material/menu_book:", url_path="studies"),
     st.Page("app_pages/synthesis.py", title="Synthesis", icon=":material/functions:", url_path="synthesis"),
+    st.Page("app_pages/your_data.py", title="Your data", icon=":material/upload_file:", url_path="your-data"),
     st.Page("app_pages/about.py", title="About the data", icon=":material/info:", url_path="about"),
 ]
 

@@ -293,17 +293,23 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
     """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
     part = rows[(rows["analyte"] == analyte) & (rows["unit"] == unit)]
+    origin = part["origin"] if "origin" in part else pd.Series("atlas", index=part.index)
     fig = go.Figure()
-    for role in GROUP_ROLE:
-        sub = part[part["group_role"] == role]
+    for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
+        sub = part[(part["group_role"] == role) & ((origin == "yours") == mine)]
         if sub.empty:
             continue
         fig.add_scatter(
             x=sub["assay"],
             y=sub["value"],
             mode="markers",
-            name=GROUP_ROLE[role],
-            marker=dict(size=11, color=COLOURS["group_role"][role], line=dict(color="white", width=1)),
+            name=GROUP_ROLE[role] + (" (yours)" if mine else ""),
+            marker=dict(
+                size=14 if mine else 11,
+                symbol="star" if mine else "circle",
+                color=COLOURS["group_role"][role],
+                line=dict(color="black" if mine else "white", width=1),
+            ),
             error_y=dict(
                 type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
             ),

@@ -224,11 +224,13 @@ def apply_filters(tables: Tables, f: Filters) -> Tables:
     also limits measurements to studies with a kept finding.
     """
     s = tables.studies
-    mask = _keep(s["condition_group"], f.disease) & _keep(s["species"], f.species) & _keep(s["study_kind"], f.kind)
+    is_draft = (s["curation_status"] == "draft").fillna(False).astype(bool)
+    species_ok = _keep(s["species"], f.species) | (is_draft & s["species"].isna())  # drafts: species not yet curated
+    mask = _keep(s["condition_group"], f.disease) & species_ok & _keep(s["study_kind"], f.kind)
     if f.year:
         mask &= s["year"].between(f.year[0], f.year[1]).fillna(False).astype(bool)
     if not f.drafts:
-        mask &= (s["curation_status"] != "draft").fillna(True).astype(bool)
+        mask &= ~is_draft
     studies = s[mask]
     ids = studies["study_id"]
 

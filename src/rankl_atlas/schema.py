@@ -17,6 +17,7 @@ STUDY_KIND = {
     "review": "Review",
     "method": "Method / assay",
     "clinical_trial": "Clinical trial",
+    "not_curated": "Not yet curated (draft)",
 }
 
 CONDITION_GROUP = {

@@ -62,6 +62,8 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
             "study_id": studies["study_id"].to_numpy(),
         }
     )
+    if "origin" in studies:
+        table.insert(0, "origin", studies["origin"].to_numpy())
     return table
 
 

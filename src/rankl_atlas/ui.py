@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rankl_atlas import export
+from rankl_atlas import export, upload
 from rankl_atlas.data import DataLoadError, Tables, data_dir, data_version, load_metadata, load_tables
 from rankl_atlas.filters import (
     DEFAULT_SPECIES,
@@ -24,7 +24,7 @@ from rankl_atlas.filters import (
     year_bounds,
 )
 from rankl_atlas.schema import label
-from rankl_atlas.validation import issues_frame
+from rankl_atlas.validation import Issue, issues_frame
 
 STUDIES_COLUMN_CONFIG = {
     "ref_no": st.column_config.NumberColumn("Ref.", format="%d", help="Number in Findlay & Atkins 2011"),
@@ -60,6 +60,7 @@ def load_dataset(bundled: Path) -> tuple[Tables, dict, Path]:
 
     The folder is $RANKL_ATLAS_DATA when set, else ``bundled``.
     """
+    st.session_state["_bundled_data"] = bundled
     folder = data_dir(bundled)
     try:
         tables = _cached_tables(str(folder), data_version(folder))
@@ -108,9 +109,17 @@ def sidebar_filters(tables: Tables, metadata: dict, folder: Path) -> Context:
     On a session's first run the filters come from the URL; malformed or unknown URL parameters are
     dropped with a visible notice.
     """
+    visitor = visitor_state().result
+    if visitor is not None:
+        tables = upload.join_visitor_rows(tables, visitor.tables)
     options = filter_options(tables.studies)
     bounds = year_bounds(tables.studies)
     _read_url_once(options, bounds)
+    if st.session_state.get("_year_bounds") not in (None, bounds) and tuple(st.session_state["year"]) == tuple(
+        st.session_state["_year_bounds"]
+    ):
+        st.session_state["year"] = bounds  # the full range stays the full range when uploaded rows widen it
+    st.session_state["_year_bounds"] = bounds
     st.session_state["_page_params"] = {}
     for notice in st.session_state["_url_notices"]:
         st.warning(notice, icon=":material/warning:")
@@ -201,10 +210,14 @@ def plain(text: str) -> str:
 def count_line(ctx: Context) -> None:
     """How many studies and rows the current filters keep."""
     f, a = ctx.filtered, ctx.tables
+    yours = ""
+    if "origin" in f.studies:
+        mine = sum(int((t["origin"] == upload.ORIGIN_VISITOR).sum()) for t in f.as_dict().values())
+        yours = f" Includes {mine} of your own rows (this session only)."
     st.caption(
         f"Filters keep **{len(f.studies)} of {len(a.studies)} studies**, "
         f"{len(f.measurements)} of {len(a.measurements)} measurements and "
-        f"{len(f.findings)} of {len(a.findings)} findings. Active: {ctx.filters.describe()}."
+        f"{len(f.findings)} of {len(a.findings)} findings. Active: {ctx.filters.describe()}.{yours}"
     )
 
 
@@ -277,6 +290,44 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
                 key=f"{key}_bib",
                 on_click="ignore",
             )
+
+
+@dataclass(frozen=True)
+class VisitorState:
+    """This session's uploaded rows (never shared) and the last upload's error, if any."""
+
+    result: upload.UploadResult | None
+    error: str | None
+
+
+def visitor_state() -> VisitorState:
+    """The visitor's upload state for this session."""
+    return VisitorState(st.session_state.get("_visitor_result"), st.session_state.get("_visitor_error"))
+
+
+def accept_upload(name: str, data: bytes, file_id: str) -> None:
+    """Validate an uploaded file and keep its valid rows in this session only."""
+    st.session_state["_visitor_file_id"] = file_id
+    try:
+        raw = upload.read_upload(name, data)
+    except upload.UploadRejected as err:
+        st.session_state["_visitor_error"] = f"{name}: {err}"
+        return
+    tables, _, _ = load_dataset(st.session_state["_bundled_data"])
+    st.session_state["_visitor_result"] = upload.validate_upload(raw, tables, file=name)
+    st.session_state["_visitor_error"] = None
+
+
+def clear_upload() -> None:
+    """Forget the visitor's rows and reset the uploader."""
+    for key in ("_visitor_result", "_visitor_error", "_visitor_file_id"):
+        st.session_state.pop(key, None)
+    st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
+
+
+def issues_table(issues: list[Issue]) -> pd.DataFrame:
+    """Bad cells as a table for display."""
+    return issues_frame(issues)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -42,10 +42,13 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     return pd.DataFrame([i.__dict__ for i in issues], columns=["file", "row", "column", "value", "rule"])
 
 
-def coerce_text_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.DataFrame, list[Issue]]:
+def coerce_text_table(
+    raw: pd.DataFrame, table: str, file: str, keep_index: bool = False
+) -> tuple[pd.DataFrame, list[Issue]]:
     """Turn a table of strings (as read from CSV) into contract dtypes; unparsable cells become issues.
 
-    Missing contract columns and unknown columns are reported; empty strings become nulls.
+    Missing contract columns and unknown columns are reported; empty strings become nulls. Row numbers in
+    issues are the raw frame's index + 1; keep_index keeps that index on the result (else 0..n-1).
     """
     issues: list[Issue] = []
     expected = column_names(table)
@@ -85,7 +88,7 @@ def coerce_text_table(raw: pd.DataFrame, table: str, file: str) -> tuple[pd.Data
             issues.append(Issue(file, int(idx) + 1, field.name, str(text[idx]), rule))
         out[field.name] = parsed
     frame = pd.DataFrame(out, index=raw.index)
-    return frame.reset_index(drop=True), issues
+    return (frame if keep_index else frame.reset_index(drop=True)), issues
 
 
 def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
@@ -126,7 +129,7 @@ def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -
     circulating = set(studies.loc[studies["circulating_measured"].fillna(False).astype(bool), "study_id"])
     for table, suffix in (("measurements", "m"), ("findings", "f")):
         frame, file, key = tables[table], files[table], TABLE_KEYS[table]
-        for pos, row in enumerate(frame.itertuples(index=False), start=1):
+        for pos, row in zip((frame.index + 1).tolist(), frame.itertuples(index=False), strict=True):
             sid = row.study_id
             if pd.isna(sid):
                 continue
@@ -141,7 +144,7 @@ def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -
             row_id = getattr(row, key)
             if isinstance(row_id, str) and not row_id.startswith(f"{sid}-{suffix}"):
                 issues.append(Issue(file, pos, key, row_id, f"must start with '{sid}-{suffix}'"))
-    for pos, row in enumerate(measurements.itertuples(index=False), start=1):
+    for pos, row in zip((measurements.index + 1).tolist(), measurements.itertuples(index=False), strict=True):
         if pd.isna(row.value):
             if pd.isna(row.pct_undetectable):
                 issues.append(
@@ -173,7 +176,8 @@ def _assay_agreement_issues(measurements: pd.DataFrame, findings: pd.DataFrame, 
     measured_pairs = set(map(tuple, known[keys].astype(str).to_numpy()))
     combos = set(map(tuple, known.astype(str).to_numpy()))
     issues = []
-    for pos, row in enumerate(findings[keys + _ASSAY_COLUMNS].astype(str).itertuples(index=False), start=1):
+    rows = findings[keys + _ASSAY_COLUMNS].astype(str)
+    for pos, row in zip((findings.index + 1).tolist(), rows.itertuples(index=False), strict=True):
         if tuple(row[:2]) in measured_pairs and tuple(row) not in combos:
             issues.append(
                 Issue(

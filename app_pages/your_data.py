@@ -1,0 +1,50 @@
+"""Your data: download the template, upload your own extraction, see it beside the atlas (this session only)."""
+
+import streamlit as st
+
+from rankl_atlas import ui, upload
+
+ctx = ui.context()
+st.title("Your data")
+st.markdown(
+    "Explore your own extraction beside ours. Download the template, fill one row per study, measurement and finding "
+    "(the `table` column says which), and upload it as CSV or Parquet (up to "
+    f"{upload.MAX_UPLOAD_MB} MB). Every cell is checked with the same schema as the atlas. Valid rows join **your "
+    "view only**: they are kept in this browser session, never written on the server, and marked *yours* in tables "
+    "and charts. Nobody else sees them."
+)
+st.download_button(
+    "Download the CSV template",
+    upload.template_csv(),
+    file_name="rankl-atlas_template.csv",
+    mime="text/csv",
+    on_click="ignore",
+    key="template_csv",
+)
+
+uploaded = st.file_uploader(
+    "Upload your filled template",
+    type=["csv", "parquet"],
+    max_upload_size=upload.MAX_UPLOAD_MB,
+    key=f"visitor_file_{st.session_state.get('_upload_generation', 0)}",
+)
+if uploaded is not None and st.session_state.get("_visitor_file_id") != uploaded.file_id:
+    ui.accept_upload(uploaded.name, uploaded.getvalue(), uploaded.file_id)
+    st.rerun()
+
+state = ui.visitor_state()
+if state.error:
+    st.error(state.error, icon=":material/error:")
+if state.result is not None:
+    kept = state.result.tables
+    st.success(
+        f"Your rows in this session: {len(kept.studies)} studies, {len(kept.measurements)} measurements, "
+        f"{len(kept.findings)} findings.",
+        icon=":material/check_circle:",
+    )
+    if state.result.issues:
+        st.warning(
+            f"{len(state.result.issues)} cell(s) break the schema; their rows were left out:", icon=":material/warning:"
+        )
+        st.dataframe(ui.issues_table(state.result.issues), hide_index=True, width="stretch")
+    st.button("Remove my rows", on_click=ui.clear_upload, key="remove_visitor_rows")
