@@ -49,6 +49,7 @@ if not ui.nothing_left(ctx, studies):
         hide_index=True,
         width="stretch",
         column_config=ui.STUDIES_COLUMN_CONFIG,
+        height=min(38 + 35 * len(studies), 640),
         key="studies_table",
     )
     ui.downloads(

@@ -56,6 +56,7 @@ def test_a_bad_upload_shows_every_bad_cell_and_keeps_the_good_rows(server, page,
     choose_file(page, path)
     page.get_by_text("cell(s) break the schema").wait_for()
     assert page.get_by_text("Your rows in this session: 1 studies, 1 measurements, 0 findings").is_visible()
+    page.locator("[data-testid='stDataFrame']").first.wait_for()
     assert page.locator("[data-testid='stDataFrame']").count() == 1
     assert page.locator("img[src='x']").count() == 0 and dialogs == []
     page.get_by_role("button", name="Remove my rows").click()
