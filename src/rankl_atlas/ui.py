@@ -357,4 +357,7 @@ def footer(ctx: Context) -> None:
 def changelog_text(ctx: Context) -> str:
     """The dataset's CHANGELOG.md from the data folder in use."""
     path = ctx.folder / "CHANGELOG.md"
-    return path.read_text(encoding="utf-8") if path.exists() else "No changelog in this data folder."
+    if not path.exists():
+        return "No changelog in this data folder."
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(lines[1:] if lines and lines[0].startswith("# ") else lines)  # the page has its own heading

@@ -115,4 +115,4 @@ def test_about_page_shows_the_data_dictionary_and_changelog():
     at = run_app("about")
     table = at.dataframe[0].value
     assert {"studies", "measurements", "findings"} <= set(table["table"])
-    assert any("Dataset changelog" in m.value for m in at.markdown)
+    assert any("First release" in m.value for m in at.markdown)
