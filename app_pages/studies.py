@@ -10,16 +10,21 @@ st.title("Studies")
 ui.count_line(ctx)
 
 studies = ctx.filtered.studies
-all_ids = list(ctx.tables.studies["study_id"])
-labels = atlas_tables.study_choice_labels(ctx.tables.studies)
-ui.init_from_url("study", all_ids)
+all_ids = ctx.tables.studies["study_id"]
+ui.init_from_url("study", list(all_ids) if "study" not in st.session_state else [])
+options = atlas_tables.picker_options(studies, st.session_state.get("study"))
+labels = atlas_tables.study_choice_labels(ctx.tables.studies[ctx.tables.studies["study_id"].isin(options)])
 chosen = st.selectbox(
     "Open one study (its address is a permalink)",
-    all_ids,
+    options,
     format_func=labels.get,
     key="study",
     placeholder="Choose a study…",
 )
+if len(studies) > atlas_tables.MAX_PICKER_OPTIONS:
+    st.caption(
+        f"The picker lists the first {atlas_tables.MAX_PICKER_OPTIONS} studies kept by the filters; narrow them, or open any study with `?study=<id>`."
+    )
 ui.keep_in_url("study", chosen)
 
 if chosen:
@@ -44,12 +49,15 @@ if chosen:
 
 st.subheader("All studies kept by the filters")
 if not ui.nothing_left(ctx, studies):
+    if len(studies) > ui.MAX_TABLE_ROWS:
+        st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
+    shown = studies.head(ui.MAX_TABLE_ROWS)
     st.dataframe(
-        atlas_tables.studies_table(studies, ctx.filtered.measurements, ctx.filtered.findings),
+        atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
         hide_index=True,
         width="stretch",
         column_config=ui.STUDIES_COLUMN_CONFIG,
-        height=min(38 + 35 * len(studies), 640),
+        height=min(38 + 35 * len(shown), 640),
         key="studies_table",
     )
     ui.downloads(

@@ -17,28 +17,42 @@ ui.count_line(ctx)
 st.header("Harvest plot: what direction did each finding go?")
 findings = ctx.filtered.findings
 if not ui.nothing_left(ctx, findings, "findings"):
-    rows = charts.harvest_rows(findings, ctx.tables.studies)
-    ui.chart(
-        charts.build_harvest_plot(rows),
-        ctx,
-        key="harvest",
-        alt=f"Harvest plot of {len(rows)} findings by disease and analyte; columns ↓ lower, = no difference, ↑ higher, "
-        "∅/? undetectable or not stated; size grows with n, colour is the kit, symbol the form.",
-        data=rows[
-            [
-                "study",
-                "condition_group",
-                "analyte",
-                "analyte_form",
-                "assay_vendor",
-                "comparison",
-                "direction",
-                "n",
-                "p_text",
-                "locator",
-            ]
-        ],
-    )
+    if len(findings) > charts.MAX_HARVEST_MARKS:
+        st.caption(
+            f"{len(findings)} findings are too many for one mark each; each cell shows counts per direction "
+            "(narrow the filters for one mark per finding)."
+        )
+        matrix = charts.evidence_matrix(findings, "condition_group")
+        ui.chart(
+            charts.build_evidence_map(matrix, "condition_group"),
+            ctx,
+            key="harvest_counts",
+            alt=f"Counts of {len(findings)} findings per disease, analyte and direction.",
+            data=matrix,
+        )
+    else:
+        rows = charts.harvest_rows(findings, ctx.tables.studies)
+        ui.chart(
+            charts.build_harvest_plot(rows),
+            ctx,
+            key="harvest",
+            alt=f"Harvest plot of {len(rows)} findings by disease and analyte; columns ↓ lower, = no difference, ↑ higher, "
+            "∅/? undetectable or not stated; size grows with n, colour is the kit, symbol the form.",
+            data=rows[
+                [
+                    "study",
+                    "condition_group",
+                    "analyte",
+                    "analyte_form",
+                    "assay_vendor",
+                    "comparison",
+                    "direction",
+                    "n",
+                    "p_text",
+                    "locator",
+                ]
+            ],
+        )
 
 st.header("Forest plot: cases versus controls, within one assay")
 METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}

@@ -21,6 +21,7 @@ from rankl_atlas.schema import (
 )
 
 FONT = dict(family="sans-serif", size=13)
+WEBGL_POINTS = 1000
 EMPTY_CELL_COLOUR = "#F2F2F2"
 
 
@@ -116,7 +117,8 @@ def evidence_matrix(findings: pd.DataFrame, rows: str = "condition_group") -> pd
     """
     vocabulary = MAP_ROWS[rows]
     classes = list(CLASS_SYMBOL)
-    present = [code for code in vocabulary if code in set(findings[rows].dropna())]
+    seen = set(findings[rows].dropna().unique())
+    present = [code for code in vocabulary if code in seen]
     grid = pd.MultiIndex.from_product([present, list(ANALYTE)], names=["row", "analyte"]).to_frame(index=False)
     work = findings.assign(direction_class=findings["direction"].map(DIRECTION_CLASS))
     if work.empty:
@@ -299,27 +301,30 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
         sub = part[(part["group_role"] == role) & ((origin == "yours") == mine)]
         if sub.empty:
             continue
-        fig.add_scatter(
-            x=sub["assay"],
-            y=sub["value"],
-            mode="markers",
-            name=GROUP_ROLE[role] + (" (yours)" if mine else ""),
-            marker=dict(
-                size=14 if mine else 11,
-                symbol="star" if mine else "circle",
-                color=COLOURS["group_role"][role],
-                line=dict(color="black" if mine else "white", width=1),
-            ),
-            error_y=dict(
-                type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
-            ),
-            customdata=sub[["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]]
-            .astype(str)
-            .to_numpy(),
-            hovertemplate=(
-                "<b>%{customdata[1]}</b><br>%{customdata[2]} (n=%{customdata[5]})<br>"
-                "%{customdata[3]} %{y} " + UNIT[unit] + " (%{customdata[4]})<extra></extra>"
-            ),
+        trace = go.Scattergl if len(part) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
+        fig.add_trace(
+            trace(
+                x=sub["assay"],
+                y=sub["value"],
+                mode="markers",
+                name=GROUP_ROLE[role] + (" (yours)" if mine else ""),
+                marker=dict(
+                    size=14 if mine else 11,
+                    symbol="star" if mine else "circle",
+                    color=COLOURS["group_role"][role],
+                    line=dict(color="black" if mine else "white", width=1),
+                ),
+                error_y=dict(
+                    type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
+                ),
+                customdata=sub[["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]]
+                .astype(str)
+                .to_numpy(),
+                hovertemplate=(
+                    "<b>%{customdata[1]}</b><br>%{customdata[2]} (n=%{customdata[5]})<br>"
+                    "%{customdata[3]} %{y} " + UNIT[unit] + " (%{customdata[4]})<extra></extra>"
+                ),
+            )
         )
     fig.update_yaxes(type="log", dtick=1, tickformat="~g", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
     fig.update_xaxes(title="Assay vendor · analyte form")
@@ -328,6 +333,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
 
 # --- Synthesis: harvest plot and forest plot ---------------------------------------------------
 
+MAX_HARVEST_MARKS = 1500
 HARVEST_COLUMNS = {"down": -1.5, "null": -0.5, "up": 0.5, "undetectable": 1.5, "unstated": 1.5}
 HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅/?"}
 FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unspecified": "square"}

@@ -87,6 +87,47 @@ def wan_mean_sd(
     return None
 
 
+def wan_mean_sd_arrays(n, median, q1, q3, minimum, maximum):
+    """wan_mean_sd over arrays (NaN where no scenario applies): (means, sds, method names)."""
+    n = np.asarray(n, dtype=float)
+    ok_n = ~np.isnan(n) & (n >= 2)
+    safe_n = np.where(ok_n, n, 2.0)
+    table = np.array([WAN_XI_TABLE.get(k, np.nan) for k in range(51)])
+    xi = np.where(
+        safe_n <= 50, table[np.clip(safe_n, 0, 50).astype(int)], 2 * norm.ppf((safe_n - 0.375) / (safe_n + 0.25))
+    )
+    eta = 2 * norm.ppf((0.75 * safe_n - 0.125) / (safe_n + 0.25))
+    has_range = ~np.isnan(minimum) & ~np.isnan(maximum)
+    has_iqr = ~np.isnan(q1) & ~np.isnan(q3)
+    base = ok_n & ~np.isnan(median)
+    c2, c3, c1 = base & has_range & has_iqr, base & has_iqr & ~has_range, base & has_range & ~has_iqr
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.select(
+            [c2, c3, c1],
+            [
+                (minimum + 2 * q1 + 2 * median + 2 * q3 + maximum) / 8,
+                (q1 + median + q3) / 3,
+                (minimum + 2 * median + maximum) / 4,
+            ],
+            default=np.nan,
+        )
+        sd = np.select(
+            [c2, c3, c1],
+            [(maximum - minimum) / (2 * xi) + (q3 - q1) / (2 * eta), (q3 - q1) / eta, (maximum - minimum) / xi],
+            default=np.nan,
+        )
+    method = np.select(
+        [c2, c3, c1],
+        [
+            "Wan 2014, scenario C2 (min, quartiles, median, max)",
+            "Wan 2014, scenario C3 (median, IQR)",
+            "Wan 2014, scenario C1 (median, range)",
+        ],
+        default="",
+    )
+    return mean, sd, method
+
+
 # --- Units -------------------------------------------------------------------------------------
 
 
@@ -165,16 +206,16 @@ def group_summaries(measurements: pd.DataFrame) -> pd.DataFrame:
     rows["sd_used"] = sd.where(is_mean).fillna((se * np.sqrt(n)).where(is_mean))
     rows["derived"] = False
     rows["derivation"] = np.where(is_mean & sd.isna() & se.notna(), "SD = SE × √n", "as published")
-    for idx in rows.index[(rows["statistic"] == "median").fillna(False)]:
-        r = rows.loc[idx]
-        estimate = wan_mean_sd(r["n"], r["value"], r["q1"], r["q3"], r["min"], r["max"])
-        if estimate is not None:
-            rows.loc[idx, ["mean_used", "sd_used", "derived", "derivation"]] = [
-                estimate.mean,
-                estimate.sd,
-                True,
-                estimate.method,
-            ]
+    median = (rows["statistic"] == "median").fillna(False).astype(bool).to_numpy()
+    if median.any():
+        est_mean, est_sd, method = wan_mean_sd_arrays(
+            n.to_numpy(), value.to_numpy(), *(rows[c].astype(float).to_numpy() for c in ("q1", "q3", "min", "max"))
+        )
+        converted = median & ~np.isnan(est_mean)
+        rows.loc[converted, "mean_used"] = est_mean[converted]
+        rows.loc[converted, "sd_used"] = est_sd[converted]
+        rows.loc[converted, "derived"] = True
+        rows.loc[converted, "derivation"] = method[converted]
     usable = rows["mean_used"].notna() & rows["sd_used"].notna() & (rows["sd_used"] > 0) & rows["n"].notna()
     return rows[usable].reset_index(drop=True)
 

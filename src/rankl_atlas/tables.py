@@ -23,6 +23,25 @@ def study_links(study: pd.Series) -> dict[str, str]:
     return links
 
 
+def link_column(studies: pd.DataFrame) -> pd.Series:
+    """One link per study (vectorised study_links): PubMed if a PMID is known, else DOI, else a title search."""
+    search = "https://pubmed.ncbi.nlm.nih.gov/?term=" + studies["title"].astype(str).map(quote_plus)
+    doi = "https://doi.org/" + studies["doi"]
+    pubmed = "https://pubmed.ncbi.nlm.nih.gov/" + studies["pmid"] + "/"
+    return pubmed.fillna(doi).fillna(search)
+
+
+MAX_PICKER_OPTIONS = 1000
+
+
+def picker_options(studies: pd.DataFrame, chosen: str | None) -> list[str]:
+    """Study ids for the picker: the filtered studies (at most MAX_PICKER_OPTIONS), plus the chosen one."""
+    ids = list(studies["study_id"].head(MAX_PICKER_OPTIONS))
+    if chosen and chosen not in ids:
+        ids.insert(0, chosen)
+    return ids
+
+
 def study_choice_labels(studies: pd.DataFrame) -> dict[str, str]:
     """study_id -> 'Surname Year — title (ref N)' for pickers."""
     out = {}
@@ -57,7 +76,7 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
             "assay": studies["study_id"].map(assays).fillna("").to_numpy(),
             "n": studies["n_participants"].to_numpy(),
             "evidence": studies["evidence_level"].map(lambda c: label("evidence_level", c)).to_numpy(),
-            "link": [next(iter(study_links(s).values())) for _, s in studies.iterrows()],
+            "link": link_column(studies).to_numpy(),
             "title": studies["title"].to_numpy(),
             "study_id": studies["study_id"].to_numpy(),
         }

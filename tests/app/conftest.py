@@ -31,8 +31,10 @@ TITLES = {
 @pytest.fixture(autouse=True)
 def _clear_cache():
     st.cache_data.clear()
+    st.cache_resource.clear()
     yield
     st.cache_data.clear()
+    st.cache_resource.clear()
 
 
 def run_app(
