@@ -62,6 +62,8 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
     rows = pd.concat(
         [measurements[["study_id", "analyte", "assay_vendor"]], findings[["study_id", "analyte", "assay_vendor"]]]
     )
+    shown = pd.Index(studies["study_id"])
+    rows = rows[shown.get_indexer(rows["study_id"]) >= 0]  # only the studies in this table
     by_study = rows.groupby("study_id")
     analytes = by_study["analyte"].agg(lambda s: ", ".join(ANALYTE[a] for a in ANALYTE if a in set(s)))
     assays = by_study["assay_vendor"].agg(lambda s: _joined(s, "assay_vendor"))
