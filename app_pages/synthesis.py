@@ -91,8 +91,15 @@ else:
             "for the same analyte form. The comparisons are shown one by one.",
             icon=":material/block:",
         )
+    drawn = effects
+    if len(effects) > charts.MAX_FOREST_ROWS:
+        st.caption(
+            f"{len(effects)} comparisons are too many to draw one by one: the plot shows each stratum's pooled "
+            "estimate and the table beneath lists every comparison. Narrow the filters to see them individually."
+        )
+        drawn = effects.iloc[0:0]
     ui.chart(
-        charts.build_forest_plot(effects, pooled),
+        charts.build_forest_plot(drawn, pooled),
         ctx,
         key="forest",
         alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived from medians.",

@@ -334,6 +334,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
 # --- Synthesis: harvest plot and forest plot ---------------------------------------------------
 
 MAX_HARVEST_MARKS = 1500
+MAX_FOREST_ROWS = 150
 HARVEST_COLUMNS = {"down": -1.5, "null": -0.5, "up": 0.5, "undetectable": 1.5, "unstated": 1.5}
 HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅/?"}
 FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unspecified": "square"}

@@ -1,0 +1,75 @@
+"""Profile one page's warm server-side run with pyinstrument (AppTest, synthetic data at a scale).
+
+Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--html FILE]
+PAGE is a page file stem registered in app.py (overview, evidence_map, ...). Needs `pip install pyinstrument`.
+The profiler runs inside the script thread, so it sees app.py, the page and every library call it makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import streamlit as st  # noqa: E402
+from pyinstrument import Profiler  # noqa: E402
+from run import registered_pages  # noqa: E402
+from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from rankl_atlas.data import DATA_ENV  # noqa: E402
+from rankl_atlas.synthetic import write_synthetic  # noqa: E402
+
+PROFILES: list[Profiler] = []
+_original_run_script = script_runner.ScriptRunner._run_script
+
+
+def _profiled_run_script(self, rerun_data):
+    if not PROFILES or PROFILES[-1].is_running:
+        return _original_run_script(self, rerun_data)
+    profiler = PROFILES[-1]
+    profiler.start()
+    try:
+        return _original_run_script(self, rerun_data)
+    finally:
+        profiler.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("page", help="page file stem, e.g. evidence_map")
+    parser.add_argument("--scale", type=int, default=1000)
+    parser.add_argument("--disease", help="narrow filter: ?disease=CODE")
+    parser.add_argument("--data", type=Path, help="an existing data folder (skips generating one)")
+    parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
+    args = parser.parse_args(argv)
+    st.logger.set_log_level("error")
+    page = next(p for p in registered_pages() if p.name == args.page)
+    folder = args.data
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="rankl-profile-")) / f"data-{args.scale}x"
+        write_synthetic(folder, args.scale)
+    os.environ[DATA_ENV] = str(folder)
+    st.cache_data.clear()
+    script_runner.ScriptRunner._run_script = _profiled_run_script
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
+    if args.disease:
+        at.query_params["disease"] = args.disease
+    at.run()
+    at.switch_page(page.path).run()
+    PROFILES.append(Profiler(interval=0.001))
+    at.run()
+    print(PROFILES[-1].output_text(unicode=True, color=False, show_all=False))
+    if args.html:
+        args.html.write_text(PROFILES[-1].output_html(), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
