@@ -176,7 +176,8 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
     A cell with no findings shows a pale outlined square with a dash, so it never looks like a zero count.
     Every marker carries [row code, analyte code, class] in customdata so a click maps back to its findings.
     """
-    row_codes = [c for c in MAP_ROWS[rows] if c in set(matrix["row"])]
+    seen = set(matrix["row"].unique())  # built once, not once per vocabulary code
+    row_codes = [c for c in MAP_ROWS[rows] if c in seen]
     y_of = {code: i for i, code in enumerate(row_codes)}
     x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
     fig = go.Figure()
@@ -346,7 +347,8 @@ def harvest_rows(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     rows["direction_class"] = rows["direction"].map(DIRECTION_CLASS)
     rows = rows.sort_values(["condition_group", "analyte", "direction_class", "year", "study"]).reset_index(drop=True)
     rows["slot"] = rows.groupby(["condition_group", "analyte", "direction_class"]).cumcount()
-    row_codes = [c for c in CONDITION_GROUP if c in set(rows["condition_group"])]
+    seen = set(rows["condition_group"].unique())  # built once, not once per vocabulary code
+    row_codes = [c for c in CONDITION_GROUP if c in seen]
     y_of = {code: i for i, code in enumerate(row_codes)}
     x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
     rows["x"] = (
@@ -362,7 +364,8 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
 
     Mark size grows with n; colour is the assay vendor, symbol the analyte form (free ◆, total ▲, unspecified ■).
     """
-    row_codes = [c for c in CONDITION_GROUP if c in set(rows["condition_group"])]
+    seen = set(rows["condition_group"].unique())  # built once, not once per vocabulary code
+    row_codes = [c for c in CONDITION_GROUP if c in seen]
     fig = go.Figure()
     for vendor in COLOURS["assay_vendor"]:
         part = rows[rows["assay_vendor"] == vendor]

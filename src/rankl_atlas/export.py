@@ -113,4 +113,5 @@ def to_bibtex(studies: pd.DataFrame) -> bytes:
         }
         fields = [Field(k, _braces_safe(str(v))) for k, v in values.items() if v]
         library.add(Entry("article", row.study_id, fields))
-    return bibtexparser.write_string(library).encode("utf-8")
+    stack = bibtexparser.middlewares.default_unparse_stack(allow_inplace_modification=True)  # no deep copy
+    return bibtexparser.write_string(library, unparse_stack=stack).encode("utf-8")
