@@ -59,7 +59,7 @@ FIXED_OPTIONS: dict[str, list[str]] = {
 KNOWN_SPECIES = ["human", "mouse", "rat"]
 DEFAULT_SPECIES = ("human",)
 #: Parameters owned by single pages (not filters) that the URL may carry.
-PAGE_PARAMS = {"study", "view", "method", "derived", "units"}
+PAGE_PARAMS = {"study", "view", "method", "derived"}
 MAX_VALUES_PER_PARAM = 50
 MAX_PARAMS = 40
 

@@ -34,16 +34,23 @@ WAN_XI_TABLE = {
 }  # fmt: skip
 
 
-def wan_xi(n: int) -> float:
-    """ξ(n): Wan et al.'s Table 1 for n <= 50, else their approximation 2·Φ⁻¹((n − 0.375)/(n + 0.25))."""
-    if n in WAN_XI_TABLE:
-        return WAN_XI_TABLE[n]
-    return float(2 * norm.ppf((n - 0.375) / (n + 0.25)))
+_XI_TABLE_ARRAY = np.array([WAN_XI_TABLE.get(k, np.nan) for k in range(51)])
 
 
-def wan_eta(n: int) -> float:
+def wan_xi(n):
+    """ξ(n): Wan et al.'s Table 1 for n <= 50, else their approximation 2·Φ⁻¹((n − 0.375)/(n + 0.25)).
+
+    Works on a number or an array of sample sizes (n >= 1).
+    """
+    n = np.asarray(n, dtype=float)
+    tabulated = _XI_TABLE_ARRAY[np.clip(n, 0, 50).astype(int)]
+    return np.where(n <= 50, tabulated, 2 * norm.ppf((n - 0.375) / (n + 0.25)))[()]
+
+
+def wan_eta(n):
     """η(n) = 2·Φ⁻¹((0.75n − 0.125)/(n + 0.25)), Wan et al.'s divisor for the interquartile range."""
-    return float(2 * norm.ppf((0.75 * n - 0.125) / (n + 0.25)))
+    n = np.asarray(n, dtype=float)
+    return (2 * norm.ppf((0.75 * n - 0.125) / (n + 0.25)))[()]
 
 
 @dataclass(frozen=True)
@@ -55,10 +62,6 @@ class Estimate:
     method: str
 
 
-def _known(value) -> bool:
-    return value is not None and not pd.isna(value)
-
-
 def wan_mean_sd(
     n: int,
     median: float,
@@ -68,42 +71,33 @@ def wan_mean_sd(
     maximum: float | None = None,
 ) -> Estimate | None:
     """Estimated mean and SD from median with range (C1), all five numbers (C2) or IQR (C3); None otherwise."""
-    if not _known(n) or n < 2 or not _known(median):
-        return None
-    n = int(n)
-    has_range, has_iqr = _known(minimum) and _known(maximum), _known(q1) and _known(q3)
-    if has_range and has_iqr:
-        mean = (minimum + 2 * q1 + 2 * median + 2 * q3 + maximum) / 8
-        sd = (maximum - minimum) / (2 * wan_xi(n)) + (q3 - q1) / (2 * wan_eta(n))
-        return Estimate(mean, sd, "Wan 2014, scenario C2 (min, quartiles, median, max)")
-    if has_iqr:
-        return Estimate((q1 + median + q3) / 3, (q3 - q1) / wan_eta(n), "Wan 2014, scenario C3 (median, IQR)")
-    if has_range:
-        return Estimate(
-            (minimum + 2 * median + maximum) / 4,
-            (maximum - minimum) / wan_xi(n),
-            "Wan 2014, scenario C1 (median, range)",
-        )
-    return None
+    as_array = [
+        np.array([np.nan if v is None or pd.isna(v) else float(v)]) for v in (n, median, q1, q3, minimum, maximum)
+    ]
+    mean, sd, method = wan_mean_sd_arrays(*as_array)
+    return None if np.isnan(mean[0]) else Estimate(float(mean[0]), float(sd[0]), str(method[0]))
+
+
+_WAN_METHODS = (
+    "Wan 2014, scenario C2 (min, quartiles, median, max)",
+    "Wan 2014, scenario C3 (median, IQR)",
+    "Wan 2014, scenario C1 (median, range)",
+)
 
 
 def wan_mean_sd_arrays(n, median, q1, q3, minimum, maximum):
-    """wan_mean_sd over arrays (NaN where no scenario applies): (means, sds, method names)."""
+    """Wan et al. 2014 over arrays (NaN where no scenario applies): (means, sds, method names)."""
     n = np.asarray(n, dtype=float)
     ok_n = ~np.isnan(n) & (n >= 2)
     safe_n = np.where(ok_n, n, 2.0)
-    table = np.array([WAN_XI_TABLE.get(k, np.nan) for k in range(51)])
-    xi = np.where(
-        safe_n <= 50, table[np.clip(safe_n, 0, 50).astype(int)], 2 * norm.ppf((safe_n - 0.375) / (safe_n + 0.25))
-    )
-    eta = 2 * norm.ppf((0.75 * safe_n - 0.125) / (safe_n + 0.25))
+    xi, eta = wan_xi(safe_n), wan_eta(safe_n)
     has_range = ~np.isnan(minimum) & ~np.isnan(maximum)
     has_iqr = ~np.isnan(q1) & ~np.isnan(q3)
     base = ok_n & ~np.isnan(median)
-    c2, c3, c1 = base & has_range & has_iqr, base & has_iqr & ~has_range, base & has_range & ~has_iqr
+    scenarios = [base & has_range & has_iqr, base & has_iqr & ~has_range, base & has_range & ~has_iqr]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.select(
-            [c2, c3, c1],
+            scenarios,
             [
                 (minimum + 2 * q1 + 2 * median + 2 * q3 + maximum) / 8,
                 (q1 + median + q3) / 3,
@@ -112,20 +106,11 @@ def wan_mean_sd_arrays(n, median, q1, q3, minimum, maximum):
             default=np.nan,
         )
         sd = np.select(
-            [c2, c3, c1],
+            scenarios,
             [(maximum - minimum) / (2 * xi) + (q3 - q1) / (2 * eta), (q3 - q1) / eta, (maximum - minimum) / xi],
             default=np.nan,
         )
-    method = np.select(
-        [c2, c3, c1],
-        [
-            "Wan 2014, scenario C2 (min, quartiles, median, max)",
-            "Wan 2014, scenario C3 (median, IQR)",
-            "Wan 2014, scenario C1 (median, range)",
-        ],
-        default="",
-    )
-    return mean, sd, method
+    return mean, sd, np.select(scenarios, list(_WAN_METHODS), default="")
 
 
 # --- Units -------------------------------------------------------------------------------------
