@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rankl_atlas import charts, ui
+from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import ANALYTE, UNIT
 
 ctx = ui.context()
@@ -23,38 +24,12 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
             charts.build_concentration_chart(rows, analyte, unit),
             ctx,
             key=f"conc_{analyte}_{unit}",
-            alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured.",
-            data=part[
-                [
-                    "study",
-                    "group_label",
-                    "group_role",
-                    "n",
-                    "statistic",
-                    "value",
-                    "sd",
-                    "se",
-                    "q1",
-                    "q3",
-                    "min",
-                    "max",
-                    "unit",
-                    "assay_vendor",
-                    "assay_attribution",
-                    "analyte_form",
-                    "specimen",
-                    "pct_undetectable",
-                    "locator",
-                ]
-            ],
+            alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
+            "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover).",
+            data=atlas_tables.labelled(part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"),
         )
-undetectable = ctx.filtered.measurements[ctx.filtered.measurements["value"].isna()]
+undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
 if not undetectable.empty:
     st.subheader("Groups reported only as share undetectable")
-    st.dataframe(
-        charts.with_study(undetectable, ctx.tables.studies)[
-            ["study", "group_label", "analyte", "n", "pct_undetectable", "locator"]
-        ],
-        hide_index=True,
-    )
+    st.dataframe(undetectable, hide_index=True, width="stretch")
 ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rankl_atlas import charts, ui
+from rankl_atlas import tables as atlas_tables
 
 ctx = ui.context()
 st.title("RANKL Atlas")
@@ -12,13 +13,22 @@ st.markdown(
 )
 ui.count_line(ctx)
 
-all_studies = ctx.tables.studies
-circulating = all_studies["circulating_measured"].fillna(False).astype(bool)
+counts = atlas_tables.headline_counts(ctx.filtered, ctx.tables)
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Studies", len(all_studies), help="All references in the atlas")
-c2.metric("With circulating levels", int(circulating.sum()), help="Report RANKL or OPG in serum or plasma")
-c3.metric("Measurements", len(ctx.tables.measurements), help="Reported group concentrations")
-c4.metric("Findings", len(ctx.tables.findings), help="Reported comparisons and associations")
+c1.metric("Studies", counts.studies, help=f"Kept by the filters, of {counts.total_studies} in the atlas")
+c2.metric(
+    "With circulating levels",
+    counts.circulating,
+    help=f"Kept studies that report RANKL or OPG in serum or plasma (of {counts.total_circulating} in the atlas; "
+    "a few of them report no value or finding, e.g. citation-only references)",
+)
+c3.metric("Measurements", counts.measurements, help="Reported group concentrations kept by the filters")
+c4.metric("Findings", counts.findings, help="Reported comparisons and associations kept by the filters")
+st.caption(
+    f"The numbers above follow the filters. The whole atlas holds {counts.total_studies} studies, "
+    f"{counts.total_circulating} of them with circulating levels; {counts.with_values} of the kept studies print a "
+    "group concentration."
+)
 
 st.subheader("The review's message, in brief")
 st.markdown(
@@ -35,12 +45,12 @@ studies = ctx.filtered.studies
 if not ui.nothing_left(ctx, studies):
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("Studies per year, by disease")
+        st.subheader("Studies per year, by disease area")
         ui.chart(
             charts.build_studies_per_year(studies),
             ctx,
             key="overview_per_year",
-            alt="Stacked bars of studies per publication year, coloured by disease group.",
+            alt="Stacked bars of studies per publication year, coloured by disease area.",
             data=charts.studies_per_year(studies),
         )
     with right:

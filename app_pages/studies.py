@@ -29,22 +29,45 @@ ui.keep_in_url("study", chosen)
 
 if chosen:
     detail = atlas_tables.study_detail(ctx.tables, chosen)
-    st.subheader(ui.plain(f"{detail.label}: {detail.study['title']}"))
-    st.caption(f"Permalink: `?study={chosen}` · {ui.plain(detail.citation)}")
-    links = atlas_tables.study_links(detail.study)
-    st.markdown(" · ".join(f"[{name}]({url})" for name, url in links.items()))
-    st.markdown(ui.plain(str(detail.study["summary"])))
-    st.dataframe(detail.facts, hide_index=True, width="stretch")
+    st.subheader(f"{detail.label}: {detail.study['title']}", anchor=False)
+    if detail.study["curation_status"] == "draft":
+        st.warning(
+            "Draft: an imported record not yet curated. Drafts are hidden from counts and charts unless "
+            "*Include drafts* is on.",
+            icon=":material/edit_note:",
+        )
+    st.text(detail.citation)
+    st.caption(f"Permalink: ?study={chosen}")
+    link_columns = st.columns(6)
+    for column, (name, url) in zip(
+        link_columns,
+        {
+            **atlas_tables.study_links(detail.study),
+            **{f"Source read: {n}": u for n, u in atlas_tables.source_links(detail.study).items()},
+        }.items(),
+        strict=False,
+    ):
+        column.link_button(name, url, width="stretch")
+    st.text(str(detail.study["summary"]))
+    st.dataframe(detail.facts, hide_index=True, width="stretch", height=38 + 35 * len(detail.facts))
+    if isinstance(detail.study.get("curation_notes"), str):
+        st.markdown("**Curator's notes**")
+        st.text(detail.study["curation_notes"])
     st.markdown(f"**Measurements** ({len(detail.measurements)})")
     if detail.measurements.empty:
         st.caption("No circulating concentrations recorded for this study.")
     else:
-        st.dataframe(detail.measurements, hide_index=True, width="stretch")
+        st.dataframe(atlas_tables.labelled(detail.measurements, "measurements"), hide_index=True, width="stretch")
     st.markdown(f"**Findings** ({len(detail.findings)})")
     if detail.findings.empty:
         st.caption("No comparisons or associations recorded for this study.")
     else:
-        st.dataframe(detail.findings, hide_index=True, width="stretch")
+        st.dataframe(
+            atlas_tables.labelled(detail.findings, "findings"),
+            hide_index=True,
+            width="stretch",
+            column_config=ui.FINDING_COLUMN_CONFIG,
+        )
     st.divider()
 
 st.subheader("All studies kept by the filters")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from rankl_atlas import charts, synthesis, ui
+from rankl_atlas import tables as atlas_tables
 
 ctx = ui.context()
 st.title("Synthesis")
@@ -14,20 +15,20 @@ st.markdown(
 )
 ui.count_line(ctx)
 
-st.header("Harvest plot: what direction did each finding go?")
+st.header("Harvest plot: what direction did each study's findings go?")
 findings = ctx.filtered.findings
 if not ui.nothing_left(ctx, findings, "findings"):
     if len(findings) > charts.MAX_HARVEST_MARKS:
         st.caption(
-            f"{len(findings)} findings are too many for one mark each; each cell shows counts per direction "
-            "(narrow the filters for one mark per finding)."
+            f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "
+            "direction (narrow the filters for one mark per study)."
         )
-        matrix = charts.evidence_matrix(findings, "condition_group")
+        matrix = charts.evidence_matrix(findings, ctx.tables.studies, "condition_group")
         ui.chart(
             charts.build_evidence_map(matrix, "condition_group"),
             ctx,
             key="harvest_counts",
-            alt=f"Counts of {len(findings)} findings per disease, analyte and direction.",
+            alt=f"Studies per disease, analyte and direction, from {len(findings)} findings.",
             data=matrix,
         )
     else:
@@ -36,44 +37,35 @@ if not ui.nothing_left(ctx, findings, "findings"):
             charts.build_harvest_plot(rows),
             ctx,
             key="harvest",
-            alt=f"Harvest plot of {len(rows)} findings by disease and analyte; columns ↓ lower, = no difference, ↑ higher, "
-            "∅/? undetectable or not stated; size grows with n, colour is the kit, symbol the form.",
+            alt=f"Harvest plot: {len(rows)} marks, one per study and direction in each disease × analyte cell "
+            f"(from {len(findings)} findings; hover for the findings). Columns ↓ lower, = no difference, ↑ higher, "
+            "∅ mostly undetectable, ? direction not stated; OPG/RANKL ratios are flipped into the RANKL:OPG column; "
+            "size grows with n, colour is the kit, symbol the form.",
             data=rows[
-                [
-                    "study",
-                    "condition_group",
-                    "analyte",
-                    "analyte_form",
-                    "assay_vendor",
-                    "comparison",
-                    "direction",
-                    "n",
-                    "p_text",
-                    "locator",
-                ]
+                ["study", "disease", "map_analyte", "direction_class", "n_findings", "n", "vendor_label", "comparisons"]
             ],
         )
 
 st.header("Forest plot: cases versus controls, within one assay")
 METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
 DERIVED = {"include": "Include converted medians", "exclude": "Published means only"}
-left, right = st.columns(2)
-with left:
-    ui.init_from_url("method", list(METHODS), "dl")
-    method = (
-        st.segmented_control("Random-effects estimator", list(METHODS), format_func=METHODS.get, key="method") or "dl"
-    )
-    ui.keep_in_url("method", method if method != "dl" else None)
-with right:
-    ui.init_from_url("derived", list(DERIVED), "include")
-    derived = (
-        st.segmented_control("Reported medians", list(DERIVED), format_func=DERIVED.get, key="derived") or "include"
-    )
-    ui.keep_in_url("derived", derived if derived != "include" else None)
+SKEWED = {"exclude": "Skewed medians left out", "include": "Include skewed (flagged)"}
+c1, c2, c3 = st.columns(3)
+with c1:
+    method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
+with c2:
+    derived = ui.url_choice("derived", DERIVED, "include", "Reported medians")
+with c3:
+    skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians")
 
-effects = synthesis.case_control_effects(
-    ctx.filtered.measurements, ctx.tables.studies, include_derived=derived == "include"
+comparisons = synthesis.case_control_comparisons(
+    ctx.filtered.measurements,
+    ctx.tables.studies,
+    ctx.filtered.findings,
+    include_derived=derived == "include",
+    include_skewed=skewed == "include",
 )
+effects = comparisons.effects
 if effects.empty:
     st.info(
         "No case–control pair under the current filters reports both groups' mean and spread (or a median summary "
@@ -84,12 +76,16 @@ else:
     pooled = synthesis.pool_strata(effects, method)
     for note in synthesis.mixing_notes(effects):
         st.caption(note)
-    poolable = pooled[pooled["poolable"]]
-    if poolable.empty:
+    if pooled[pooled["poolable"]].empty:
         st.warning(
             "No stratum is poolable under these filters: each needs at least two studies that used the same named kit "
             "for the same analyte form. The comparisons are shown one by one.",
             icon=":material/block:",
+        )
+    if effects["discordant"].any():
+        st.caption(
+            "Grey × marks: a mean and SD derived from medians gives a CI that disagrees with the paper's own test "
+            "(significant versus not). Such rows are **discordant** and left out of pooling."
         )
     drawn = effects
     if len(effects) > charts.MAX_FOREST_ROWS:
@@ -102,11 +98,12 @@ else:
         charts.build_forest_plot(drawn, pooled),
         ctx,
         key="forest",
-        alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived from medians.",
+        alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived "
+        "from medians, the paper's own p-value is at the right.",
         data=effects,
     )
     st.subheader("Strata and pooled estimates")
-    st.dataframe(pooled, hide_index=True, width="stretch")
+    st.dataframe(atlas_tables.labelled(pooled, "findings"), hide_index=True, width="stretch")
     st.download_button(
         "Download pooled results (CSV)",
         ui.csv_bytes(pooled),
@@ -115,12 +112,20 @@ else:
         on_click="ignore",
         key="pooled_csv",
     )
+if not comparisons.not_drawn.empty:
+    st.subheader("Case–control pairs not drawn, and why")
+    st.dataframe(comparisons.not_drawn.drop(columns=["study_id"]), hide_index=True, width="stretch")
 
 with st.expander("Methods, units and sources"):
     st.markdown(
-        f"- Effect size: Hedges' g with its variance from `statsmodels.stats.meta_analysis.effectsize_smd`; pooled with "
-        f"`combine_effects` ({', '.join(METHODS.values())}).\n"
-        f"- Medians: converted to mean and SD only by {synthesis.WAN_2014}; such rows are marked *derived* and can be left out.\n"
+        "- Effect size: Hedges' g = J·(mean₁ − mean₂)/s_pooled with J = 1 − 3/(4(n₁ + n₂) − 9), and its variance "
+        "v = (n₁ + n₂)/(n₁·n₂) + g²/(2(n₁ + n₂)), from `statsmodels.stats.meta_analysis.effectsize_smd`. "
+        "Groups with n < 2 or a total n < 4 are not compared.\n"
+        f"- Pooling: `combine_effects` ({', '.join(METHODS.values())}); τ² is floored at 0 as in metafor, and the "
+        "pooled estimate is then the fixed-effect one.\n"
+        f"- Medians: first tested for skewness by {synthesis.SHI_2023}; only groups that pass are converted to mean "
+        f"and SD by {synthesis.WAN_2014}. Converted rows are marked *derived*; the paper's own p-value stands beside "
+        "each, and a derived CI that disagrees with it is marked *discordant* and left out of pooling.\n"
         "- SD from SE: SD = SE × √n (exact).\n"
         "- Units: values stay as published; SMDs are unit-free. Molar ↔ mass conversions below are **provisional** "
         "(kits use different recombinant standards)."

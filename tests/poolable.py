@@ -38,6 +38,7 @@ def write_poolable_dataset(folder: Path) -> Path:
         "studies": frame("studies", studies),
         "measurements": frame("measurements", measurements),
         "findings": frame("findings", findings),
+        "assays": frame("assays", []),
     }
     issues = validate_tables(tables, {t: t for t in TABLES})
     assert not issues, [str(i) for i in issues]

@@ -26,7 +26,7 @@ from rankl_atlas.schema import (
 )
 from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, validate_tables
 
-TABLES = ("studies", "measurements", "findings")
+TABLES = ("studies", "measurements", "findings", "assays")
 REBUILD_COMMAND = "make data"
 ARROW_TYPE = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
 FRICTIONLESS_TYPE = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -62,7 +62,7 @@ def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
 def sort_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Deterministic row order: by key (studies by reference number first)."""
     key = TABLE_KEYS[table]
-    by = ["ref_no", key] if table == "studies" else ["study_id", key]
+    by = {"studies": ["ref_no", key], "assays": [key]}.get(table, ["study_id", key])
     return frame.sort_values(by, na_position="last", kind="stable").reset_index(drop=True)
 
 
@@ -114,7 +114,7 @@ def datapackage(metadata: dict, tables: dict[str, pd.DataFrame]) -> dict:
             field["constraints"] = constraints
             fields.append(field)
         schema = {"fields": fields, "primaryKey": [TABLE_KEYS[table]]}
-        if table != "studies":
+        if table in ("measurements", "findings"):
             schema["foreignKeys"] = [
                 {"fields": ["study_id"], "reference": {"resource": "studies", "fields": ["study_id"]}}
             ]

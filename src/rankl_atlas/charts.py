@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,12 +15,15 @@ from rankl_atlas.schema import (
     DIRECTION_CLASS,
     DIRECTION_CLASS_COLOUR,
     DIRECTION_CLASS_LABEL,
+    DISEASE_AREA,
+    DISEASE_AREA_OF,
     GROUP_ROLE,
     RELATED_TO,
     STUDY_KIND,
     UNIT,
     label,
 )
+from rankl_atlas.synthesis import study_label_map
 
 FONT = dict(family="sans-serif", size=13)
 WEBGL_POINTS = 1000
@@ -37,47 +42,80 @@ def _layout(fig: go.Figure, **kwargs) -> go.Figure:
 
 
 def study_labels(studies: pd.DataFrame) -> pd.Series:
-    """'Surname Year' per study_id, e.g. 'Schett 2004'."""
-    text = studies["first_author"].astype(str) + " " + studies["year"].astype("Int64").astype(str)
-    return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
+    """'Surname Year' per study_id, e.g. 'Schett 2004' (the one study-label rule, shared with synthesis)."""
+    return study_label_map(studies)
 
 
 def with_study(frame: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
-    """Rows with their study's label, year, first author and species beside them (a new frame)."""
-    info = studies[["study_id", "first_author", "year", "species", "ref_no"]].copy()
-    info["study"] = study_labels(studies).to_numpy()
+    """Rows with their study's label, year, first author, species and disease beside them (a new frame).
+
+    ``disease`` is the study's condition group: the one meaning of "disease" used by the filter and every
+    chart row (a finding's own condition_group, e.g. the controls' 'healthy population', stays beside it).
+    """
+    info = studies[["study_id", "first_author", "year", "species", "ref_no", "condition_group"]].rename(
+        columns={"condition_group": "disease"}
+    )
+    info = info.assign(study=study_labels(studies).to_numpy())
     return frame.merge(info, on="study_id", how="left")
+
+
+def hover(template: str, columns: list[str]) -> str:
+    """A Plotly hovertemplate written with column names: '{study}' becomes '%{customdata[i]}'."""
+    for i, name in enumerate(columns):
+        template = template.replace("{" + name + "}", f"%{{customdata[{i}]}}")
+    return template + "<extra></extra>"
 
 
 # --- Overview --------------------------------------------------------------------------------
 
 
 def studies_per_year(studies: pd.DataFrame) -> pd.DataFrame:
-    """Count of studies per publication year and condition group (long form)."""
-    grouped = studies.groupby(["year", "condition_group"], observed=True).size().reset_index(name="studies")
-    grouped["disease"] = grouped["condition_group"].map(lambda c: label("condition_group", c))
-    return grouped.sort_values(["year", "condition_group"]).reset_index(drop=True)
+    """Count of studies per publication year and disease area (long form)."""
+    areas = studies["condition_group"].map(DISEASE_AREA_OF).fillna("other")
+    grouped = (
+        studies.assign(disease_area=areas)
+        .groupby(["year", "disease_area"], observed=True)
+        .size()
+        .reset_index(name="studies")
+    )
+    grouped["area"] = grouped["disease_area"].map(DISEASE_AREA)
+    return grouped.sort_values(["year", "disease_area"]).reset_index(drop=True)
 
 
 def build_studies_per_year(studies: pd.DataFrame) -> go.Figure:
-    """Stacked bars: studies per year, coloured by disease, with an integer year axis."""
+    """Stacked bars: studies per year, coloured by disease area (8 colour-blind-safe colours), integer axes."""
     table = studies_per_year(studies)
     fig = go.Figure()
-    for code in CONDITION_GROUP:
-        part = table[table["condition_group"] == code]
+    for code, name in DISEASE_AREA.items():
+        part = table[table["disease_area"] == code]
         if part.empty:
             continue
         fig.add_bar(
             x=part["year"],
             y=part["studies"],
-            name=label("condition_group", code),
-            marker_color=COLOURS["condition_group"][code],
-            customdata=part[["condition_group"]].to_numpy(),
-            hovertemplate="%{x}: %{y} stud(ies)<br>" + label("condition_group", code) + "<extra></extra>",
+            width=0.8,
+            name=name,
+            marker_color=COLOURS["disease_area"][code],
+            customdata=part[["disease_area"]].to_numpy(),
+            hovertemplate="%{x}: %{y} stud(ies)<br>" + name + "<extra></extra>",
         )
-    fig.update_xaxes(title="Publication year", dtick=1, tickformat="d")
-    fig.update_yaxes(title="Studies", rangemode="tozero", tickformat="d")
-    return _layout(fig, barmode="stack", height=420, legend_title_text="Disease")
+    years = table["year"]
+    span = int(years.max() - years.min()) if len(years) else 0
+    fig.update_xaxes(title="Publication year", dtick=1 if span <= 12 else 5 if span <= 40 else 10, tickformat="d")
+    fig.update_yaxes(title="Studies", rangemode="tozero", tickformat="d", dtick=_count_dtick(table, "year"))
+    return _layout(
+        fig,
+        barmode="stack",
+        height=420,
+        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, title_text="Disease area", font=dict(size=11)),
+        margin=dict(l=10, r=10, t=20, b=10),
+    )
+
+
+def _count_dtick(table: pd.DataFrame, by: str, column: str = "studies") -> int | None:
+    """A whole-number tick step for a count axis (1 when the tallest stack is small, so labels never repeat)."""
+    tallest = table.groupby(by)[column].sum().max() if len(table) else 0
+    return 1 if tallest <= 10 else None
 
 
 def studies_by_kind(studies: pd.DataFrame) -> pd.DataFrame:
@@ -100,158 +138,219 @@ def build_studies_by_kind(studies: pd.DataFrame) -> go.Figure:
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="Studies", tickformat="d", rangemode="tozero")
+    fig.update_xaxes(
+        title="Studies", tickformat="d", rangemode="tozero", dtick=1 if table["studies"].max() <= 10 else None
+    )
     return _layout(fig, height=300, showlegend=False)
 
 
-# --- Evidence map ----------------------------------------------------------------------------
+# --- Evidence map and harvest plot: one grid ------------------------------------------------------
 
+#: Chart columns: RANKL, OPG, and one ratio column (RANKL:OPG) holding both orientations.
+MAP_ANALYTES = {"rankl": "RANKL", "opg": "OPG", "ratio": "RANKL:OPG ratio"}
 MAP_ROWS = {"condition_group": CONDITION_GROUP, "related_to": RELATED_TO}
 CLASS_SYMBOL = {"up": "↑", "down": "↓", "null": "=", "undetectable": "∅", "unstated": "?"}
+#: One direction-class order for both charts (the harvest plot reads it left to right: ↓ = ↑ ∅ ?).
+CLASS_ORDER = ("down", "null", "up", "undetectable", "unstated")
+CELL_WIDTH = 5.0
+#: Horizontal offset of each class inside its cell: five distinct slots, so no square hides another.
+CLASS_OFFSET = {cls: -1.8 + 0.9 * i for i, cls in enumerate(CLASS_ORDER)}
+FLIPPED = {
+    "higher": "lower",
+    "lower": "higher",
+    "positive_association": "negative_association",
+    "negative_association": "positive_association",
+    "predicts_when_high": "predicts_when_low",
+    "predicts_when_low": "predicts_when_high",
+    "increase": "decrease",
+    "decrease": "increase",
+}
 
 
-def evidence_matrix(findings: pd.DataFrame, rows: str = "condition_group") -> pd.DataFrame:
-    """One row per (row category, analyte) cell: counts per direction class, studies, summary class.
+def oriented_findings(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Findings with chart columns: map_analyte (ratios in one RANKL:OPG column), map_direction (OPG/RANKL
+    findings flipped to the RANKL:OPG orientation; the paper's own direction stays in ``direction``),
+    direction_class, study label and the study's disease."""
+    rows = with_study(findings, studies)
+    is_ratio = rows["analyte"].isin(["rankl_opg_ratio", "opg_rankl_ratio"])
+    flipped = rows["analyte"] == "opg_rankl_ratio"
+    rows["map_analyte"] = rows["analyte"].where(~is_ratio, "ratio")
+    rows["map_direction"] = rows["direction"].where(~flipped, rows["direction"].map(FLIPPED).fillna(rows["direction"]))
+    rows["direction_class"] = rows["map_direction"].map(DIRECTION_CLASS)
+    rows["orientation"] = np.where(
+        flipped, "paper: OPG/RANKL " + rows["direction"].astype(str) + " (shown flipped)", "as published"
+    )
+    return rows
 
+
+def _row_column(rows: str) -> str:
+    return "disease" if rows == "condition_group" else rows
+
+
+def evidence_matrix(findings: pd.DataFrame, studies: pd.DataFrame, rows: str = "condition_group") -> pd.DataFrame:
+    """One row per (row category, analyte column) cell: studies and findings per direction class.
+
+    Rows are the study's disease ('condition_group' view) or what the finding relates to. Counts are
+    studies (a study with nine findings in one class counts once); findings are kept for the hover.
     Cells with no findings are included for every row category present, with n_findings 0.
     """
-    vocabulary = MAP_ROWS[rows]
-    classes = list(CLASS_SYMBOL)
-    seen = set(findings[rows].dropna().unique())
-    present = [code for code in vocabulary if code in seen]
-    grid = pd.MultiIndex.from_product([present, list(ANALYTE)], names=["row", "analyte"]).to_frame(index=False)
-    work = findings.assign(direction_class=findings["direction"].map(DIRECTION_CLASS))
-    if work.empty:
-        tallies = pd.DataFrame(columns=["row", "analyte", *classes])
-    else:
-        tallies = (
-            work.groupby([rows, "analyte", "direction_class"], observed=True)
-            .size()
-            .unstack("direction_class", fill_value=0)
-            .reindex(columns=classes, fill_value=0)
-            .rename_axis(index=["row", "analyte"], columns=None)
-            .reset_index()
-        )
-    if work.empty:
-        studies = pd.DataFrame(columns=["row", "analyte", "n_studies", "study_ids"])
-    else:
-        studies = (
-            work.groupby([rows, "analyte"], observed=True)["study_id"]
-            .agg(n_studies="nunique", study_ids=lambda s: ", ".join(sorted(set(s))))
-            .rename_axis(["row", "analyte"])
-            .reset_index()
-        )
-    matrix = grid.merge(tallies, on=["row", "analyte"], how="left").merge(studies, on=["row", "analyte"], how="left")
-    matrix[classes] = matrix[classes].fillna(0).astype(int)
-    matrix["n_findings"] = matrix[classes].sum(axis=1)
-    matrix["n_studies"] = matrix["n_studies"].fillna(0).astype(int)
+    column = _row_column(rows)
+    work = oriented_findings(findings, studies)
+    present = [code for code in MAP_ROWS[rows] if code in set(work[column].dropna())]
+    grid = pd.MultiIndex.from_product([present, list(MAP_ANALYTES)], names=["row", "analyte"]).to_frame(index=False)
+    keys = [column, "map_analyte"]
+    per_class_studies = _tally(work, keys, "nunique", "studies_")
+    per_class_findings = _tally(work, keys, "size", "findings_")
+    cell = (
+        work.groupby(keys, observed=True)
+        .agg(n_studies=("study_id", "nunique"), n_findings=("finding_id", "size"), study_ids=("study_id", _ids))
+        .rename_axis(["row", "analyte"])
+        .reset_index()
+    )
+    matrix = grid.merge(cell, on=["row", "analyte"], how="left")
+    for extra in (per_class_studies, per_class_findings):
+        matrix = matrix.merge(extra, on=["row", "analyte"], how="left")
+    count_columns = [f"{p}{c}" for p in ("studies_", "findings_") for c in CLASS_ORDER] + ["n_studies", "n_findings"]
+    for name in count_columns:
+        matrix[name] = matrix[name].fillna(0).astype(int) if name in matrix else 0
     matrix["study_ids"] = matrix["study_ids"].fillna("").astype(str)
-    matrix["summary_class"] = matrix.apply(_summary_class, axis=1, classes=classes)
+    matrix["summary_class"] = matrix.apply(_summary_class, axis=1)
     matrix["row_label"] = matrix["row"].map(lambda c: label(rows, c))
-    matrix["analyte_label"] = matrix["analyte"].map(ANALYTE)
-    matrix["cell_text"] = matrix.apply(_cell_text, axis=1, classes=classes)
+    matrix["analyte_label"] = matrix["analyte"].map(MAP_ANALYTES)
+    matrix["cell_text"] = matrix.apply(_cell_text, axis=1)
     return matrix
 
 
-def _summary_class(row: pd.Series, classes: list[str]) -> str:
-    nonzero = [c for c in classes if row[c] > 0]
+def _ids(series: pd.Series) -> str:
+    return ", ".join(sorted(set(series)))
+
+
+def _tally(work: pd.DataFrame, keys: list[str], how: str, prefix: str) -> pd.DataFrame:
+    columns = ["row", "analyte", *(prefix + c for c in CLASS_ORDER)]
+    if work.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = work.groupby([*keys, "direction_class"], observed=True)["study_id"]
+    counts = grouped.nunique() if how == "nunique" else grouped.size()
+    table = counts.unstack("direction_class", fill_value=0).reindex(columns=list(CLASS_ORDER), fill_value=0)
+    table.columns = [prefix + c for c in table.columns]
+    return table.rename_axis(index=["row", "analyte"]).reset_index()
+
+
+def _summary_class(row: pd.Series) -> str:
+    nonzero = [c for c in CLASS_ORDER if row[f"studies_{c}"] > 0]
     if not nonzero:
         return "none"
     return nonzero[0] if len(nonzero) == 1 else "mixed"
 
 
-def _cell_text(row: pd.Series, classes: list[str]) -> str:
+def _cell_text(row: pd.Series) -> str:
     if row["n_findings"] == 0:
         return "–"
-    return " ".join(f"{row[c]}{CLASS_SYMBOL[c]}" for c in classes if row[c] > 0)
+    return " ".join(f"{row[f'studies_{c}']}{CLASS_SYMBOL[c]}" for c in CLASS_ORDER if row[f"studies_{c}"] > 0)
 
 
-#: Horizontal offset of each direction class inside its cell (cells are 5 units wide).
-CLASS_OFFSET = {"up": -1.5, "down": -0.5, "null": 0.5, "undetectable": 1.5, "unstated": 1.5}
+def findings_in_cell(
+    findings: pd.DataFrame, studies: pd.DataFrame, rows: str, row_code: str, analyte: str
+) -> pd.DataFrame:
+    """The findings behind one evidence-map cell, with their study labels, oldest first."""
+    work = oriented_findings(findings, studies)
+    chosen = work[(work[_row_column(rows)] == row_code) & (work["map_analyte"] == analyte)]
+    return chosen.sort_values(["year", "study"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The shared layout of the evidence map and harvest plot: named cells of CELL_WIDTH per analyte column."""
+
+    row_codes: list[str]
+    row_vocabulary: str
+
+    def x_of(self, analyte: str) -> float:
+        """Centre of an analyte column."""
+        return CELL_WIDTH * list(MAP_ANALYTES).index(analyte)
+
+    def y_of(self, code: str) -> int:
+        """Row index of a row code (top row 0)."""
+        return self.row_codes.index(code)
+
+    def draw(self, fig: go.Figure, column_labels_on_top: bool = True) -> None:
+        """Axes with row and column labels, and light grid lines between cells."""
+        fig.update_xaxes(
+            tickvals=[self.x_of(a) for a in MAP_ANALYTES],
+            ticktext=list(MAP_ANALYTES.values()),
+            range=[-CELL_WIDTH / 2 - 0.3, CELL_WIDTH * (len(MAP_ANALYTES) - 0.5) + 0.3],
+            side="top" if column_labels_on_top else "bottom",
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        )
+        fig.update_yaxes(
+            tickvals=list(range(len(self.row_codes))),
+            ticktext=[label(self.row_vocabulary, c) for c in self.row_codes],
+            range=[len(self.row_codes) - 0.5, -0.5],
+            showgrid=False,
+            zeroline=False,
+            fixedrange=True,
+        )
+        for i in range(len(MAP_ANALYTES) + 1):
+            fig.add_vline(x=CELL_WIDTH * (i - 0.5), line=dict(color="#E5E5E5", width=1))
+        for j in range(len(self.row_codes) + 1):
+            fig.add_hline(y=j - 0.5, line=dict(color="#E5E5E5", width=1))
 
 
 def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> go.Figure:
-    """Matrix of rows × analyte; inside each cell one square per direction class, sized by its count.
+    """Matrix of rows × analyte; inside each cell one square per direction class, labelled with its number of
+    studies (findings on hover).
 
     A cell with no findings shows a pale outlined square with a dash, so it never looks like a zero count.
-    Every marker carries [row code, analyte code, class] in customdata so a click maps back to its findings.
+    Every marker carries [row code, analyte code, class] first in customdata so a click maps back to its findings.
     """
-    seen = set(matrix["row"].unique())  # built once, not once per vocabulary code
-    row_codes = [c for c in MAP_ROWS[rows] if c in seen]
-    y_of = {code: i for i, code in enumerate(row_codes)}
-    x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
+    seen = set(matrix["row"].unique())
+    grid = Grid([c for c in MAP_ROWS[rows] if c in seen], rows)
     fig = go.Figure()
     empty = matrix[matrix["n_findings"] == 0]
+    columns = ["row", "analyte", "cls", "row_label", "analyte_label"]
     if not empty.empty:
         fig.add_scatter(
-            x=empty["analyte"].map(x_of),
-            y=empty["row"].map(y_of),
+            x=empty["analyte"].map(grid.x_of),
+            y=empty["row"].map(grid.y_of),
             mode="markers+text",
             text=["–"] * len(empty),
             textfont=dict(color="#777777"),
-            marker=dict(symbol="square", size=34, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
+            marker=dict(symbol="square", size=26, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
             name="No findings",
-            customdata=np.column_stack(
-                [empty["row"], empty["analyte"], ["none"] * len(empty), empty["row_label"], empty["analyte_label"]]
-            ),
-            hovertemplate="%{customdata[3]} · %{customdata[4]}<br>No findings reported<extra></extra>",
+            customdata=empty.assign(cls="none")[columns].to_numpy(),
+            hovertemplate=hover("{row_label} · {analyte_label}<br>No findings reported", columns),
         )
-    for cls in CLASS_SYMBOL:
-        part = matrix[matrix[cls] > 0]
+    columns = [*columns, "studies", "findings"]
+    for cls in CLASS_ORDER:
+        part = matrix[matrix[f"studies_{cls}"] > 0]
         if part.empty:
             continue
-        count = part[cls].astype(int)
+        data = part.assign(cls=cls, studies=part[f"studies_{cls}"], findings=part[f"findings_{cls}"])
         fig.add_scatter(
-            x=part["analyte"].map(x_of) + CLASS_OFFSET[cls],
-            y=part["row"].map(y_of),
+            x=part["analyte"].map(grid.x_of) + CLASS_OFFSET[cls],
+            y=part["row"].map(grid.y_of),
             mode="markers+text",
-            text=count.astype(str),
-            textfont=dict(color="white" if cls in ("up", "down") else "black", size=12),
+            text=data["studies"].astype(str),
+            textfont=dict(color="white" if cls in ("up", "down") else "black", size=11),
             marker=dict(
                 symbol="square",
-                size=(14 + 7 * np.sqrt(count)).clip(upper=40),
+                size=(12 + 4 * np.sqrt(data["studies"].astype(float))).clip(upper=24),
                 color=DIRECTION_CLASS_COLOUR[cls],
                 line=dict(color="white", width=1),
             ),
             name=DIRECTION_CLASS_LABEL[cls],
-            customdata=np.column_stack(
-                [
-                    part["row"],
-                    part["analyte"],
-                    [cls] * len(part),
-                    part["row_label"],
-                    part["analyte_label"],
-                    part["n_studies"],
-                ]
-            ),
-            hovertemplate=(
-                "%{customdata[3]} · %{customdata[4]}<br>%{text} finding(s): "
+            customdata=data[columns].to_numpy(),
+            hovertemplate=hover(
+                "{row_label} · {analyte_label}<br>{studies} stud(ies), {findings} finding(s): "
                 + DIRECTION_CLASS_LABEL[cls].lower()
-                + "<br>cell total from %{customdata[5]} stud(ies) — click to list<extra></extra>"
+                + "<br>click to list",
+                columns,
             ),
         )
-    fig.update_xaxes(
-        tickvals=list(x_of.values()),
-        ticktext=list(ANALYTE.values()),
-        range=[-2.8, 5 * len(ANALYTE) - 2.2],
-        side="top",
-        showgrid=False,
-        zeroline=False,
-        fixedrange=True,
-    )
-    fig.update_yaxes(
-        tickvals=list(y_of.values()),
-        ticktext=[label(rows, c) for c in row_codes],
-        range=[len(row_codes) - 0.5, -0.5],
-        showgrid=False,
-        zeroline=False,
-        fixedrange=True,
-    )
-    for i in range(len(ANALYTE) + 1):
-        fig.add_vline(x=5 * i - 2.5, line=dict(color="#E5E5E5", width=1))
-    for j in range(len(row_codes) + 1):
-        fig.add_hline(y=j - 0.5, line=dict(color="#E5E5E5", width=1))
-    height = max(260, 56 * len(row_codes) + 150)
+    grid.draw(fig)
+    height = max(260, 50 * len(grid.row_codes) + 150)
     return _layout(
         fig,
         height=height,
@@ -289,8 +388,30 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
         + rows["analyte_form"].map(lambda c: label("analyte_form", c))
     )
     rows["unit_label"] = rows["unit"].map(UNIT)
+    rows["point_label"] = rows["study"].astype(str) + ": " + rows["group_label"].astype(str).str.slice(0, 28)
     rows["role_label"] = rows["group_role"].map(GROUP_ROLE)
     return rows.reset_index(drop=True)
+
+
+MAX_LABELLED_POINTS = 20
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Tick values 1-2-5 × 10^k covering [low, high], always at least two labelled ticks."""
+    low = max(low, 1e-9)
+    high = max(high, low)
+    ticks = [
+        m * 10.0**k
+        for k in range(int(np.floor(np.log10(low))) - 1, int(np.ceil(np.log10(high))) + 2)
+        for m in (1, 2, 5)
+    ]
+    inside = [t for t in ticks if low <= t <= high]
+    below = [t for t in ticks if t < low]
+    above = [t for t in ticks if t > high]
+    chosen = ([below[-1]] if below else []) + inside + ([above[0]] if above else [])
+    if len(inside) > 6:  # wide ranges: decades only, from the decade below low to the decade above high
+        chosen = [10.0**k for k in range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)]
+    return [float(f"{t:.6g}") for t in chosen]
 
 
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
@@ -298,6 +419,8 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
     part = rows[(rows["analyte"] == analyte) & (rows["unit"] == unit)]
     origin = part["origin"] if "origin" in part else pd.Series("atlas", index=part.index)
     fig = go.Figure()
+    columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]
+    mode = "markers+text" if len(part) <= MAX_LABELLED_POINTS else "markers"
     for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
         sub = part[(part["group_role"] == role) & ((origin == "yours") == mine)]
         if sub.empty:
@@ -307,7 +430,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
             trace(
                 x=sub["assay"],
                 y=sub["value"],
-                mode="markers",
+                mode=mode,
                 name=GROUP_ROLE[role] + (" (yours)" if mine else ""),
                 marker=dict(
                     size=14 if mine else 11,
@@ -318,16 +441,28 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
                 error_y=dict(
                     type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
                 ),
-                customdata=sub[["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]]
-                .astype(str)
-                .to_numpy(),
-                hovertemplate=(
-                    "<b>%{customdata[1]}</b><br>%{customdata[2]} (n=%{customdata[5]})<br>"
-                    "%{customdata[3]} %{y} " + UNIT[unit] + " (%{customdata[4]})<extra></extra>"
+                text=sub["point_label"] if len(part) <= MAX_LABELLED_POINTS else None,
+                textposition="middle right",
+                textfont=dict(size=10),
+                customdata=sub[columns].astype(str).to_numpy(),
+                hovertemplate=hover(
+                    "<b>{study}</b><br>{group_label} (n={n})<br>{statistic} %{y} "
+                    + UNIT[unit]
+                    + "<br>error bar: {spread_kind}",
+                    columns,
                 ),
             )
         )
-    fig.update_yaxes(type="log", dtick=1, tickformat="~g", title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)")
+    low = (part["value"] - part["err_minus"]).where(lambda v: v > 0, part["value"]).astype(float)
+    high = (part["value"] + part["err_plus"]).astype(float)
+    ticks = log_ticks(float(low.min()), float(high.max())) if len(part) else [1, 10]
+    fig.update_yaxes(
+        type="log",
+        tickvals=ticks,
+        ticktext=[f"{t:g}" for t in ticks],
+        range=[np.log10(ticks[0]) - 0.05, np.log10(ticks[-1]) + 0.05],
+        title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)",
+    )
     fig.update_xaxes(title="Assay vendor · analyte form")
     return _layout(fig, height=420, scattermode="group", legend_title_text="Group")
 
@@ -336,37 +471,65 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
 
 MAX_HARVEST_MARKS = 1500
 MAX_FOREST_ROWS = 150
-HARVEST_COLUMNS = {"down": -1.5, "null": -0.5, "up": 0.5, "undetectable": 1.5, "unstated": 1.5}
-HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅/?"}
+HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅", "unstated": "?"}
 FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unspecified": "square"}
 
 
 def harvest_rows(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
-    """One row per finding with its study label, direction class and plotting position in its cell."""
-    rows = with_study(findings, studies)
-    rows["direction_class"] = rows["direction"].map(DIRECTION_CLASS)
-    rows = rows.sort_values(["condition_group", "analyte", "direction_class", "year", "study"]).reset_index(drop=True)
-    rows["slot"] = rows.groupby(["condition_group", "analyte", "direction_class"]).cumcount()
-    seen = set(rows["condition_group"].unique())  # built once, not once per vocabulary code
-    row_codes = [c for c in CONDITION_GROUP if c in seen]
-    y_of = {code: i for i, code in enumerate(row_codes)}
-    x_of = {code: 5 * i for i, code in enumerate(ANALYTE)}
-    rows["x"] = (
-        rows["analyte"].map(x_of) + rows["direction_class"].map(HARVEST_COLUMNS) + ((rows["slot"] % 4) - 1.5) * 0.2
+    """One mark per study per disease × analyte column × direction class, with its findings counted, and its
+    plotting position in the shared grid."""
+    work = oriented_findings(findings, studies)
+    keys = ["disease", "map_analyte", "direction_class", "study_id"]
+    rows = (
+        work.sort_values(["year", "study", "finding_id"])
+        .groupby(keys, observed=True, sort=False)
+        .agg(
+            study=("study", "first"),
+            year=("year", "first"),
+            n_findings=("finding_id", "size"),
+            n=("n", "max"),
+            assay_vendor=("assay_vendor", "first"),
+            analyte_form=("analyte_form", "first"),
+            comparisons=("comparison", lambda c: "; ".join(dict.fromkeys(c.astype(str)))[:200]),
+            finding_ids=("finding_id", lambda c: ", ".join(c)),
+        )
+        .reset_index()
+        .sort_values(["disease", "map_analyte", "direction_class", "year", "study"])
+        .reset_index(drop=True)
     )
-    rows["y"] = rows["condition_group"].map(y_of) + (rows["slot"] // 4) * 0.22 - 0.15
+    rows["slot"] = rows.groupby(["disease", "map_analyte", "direction_class"]).cumcount()
+    grid = harvest_grid(rows)
+    rows["x"] = (
+        rows["map_analyte"].map(grid.x_of) + rows["direction_class"].map(CLASS_OFFSET) + ((rows["slot"] % 3) - 1) * 0.25
+    )
+    rows["y"] = rows["disease"].map(grid.y_of) + (rows["slot"] // 3) * 0.2 - 0.2
     rows["n_shown"] = rows["n"].astype("Float64").fillna(0)
+    rows["vendor_label"] = rows["assay_vendor"].map(lambda c: label("assay_vendor", c))
     return rows
 
 
-def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
-    """Harvest plot: per disease and analyte, one mark per finding in the column of its direction.
+def harvest_grid(rows: pd.DataFrame) -> Grid:
+    """The grid of diseases present in the harvest rows."""
+    seen = set(rows["disease"].dropna().unique())
+    return Grid([c for c in CONDITION_GROUP if c in seen], "condition_group")
 
-    Mark size grows with n; colour is the assay vendor, symbol the analyte form (free ◆, total ▲, unspecified ■).
-    """
-    seen = set(rows["condition_group"].unique())  # built once, not once per vocabulary code
-    row_codes = [c for c in CONDITION_GROUP if c in seen]
+
+def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
+    """Harvest plot: per disease and analyte, one mark per study in the column of its direction (findings on
+    hover). Mark size grows with n; colour is the assay vendor, symbol the analyte form (free ◆, total ▲,
+    unspecified ■)."""
+    grid = harvest_grid(rows)
     fig = go.Figure()
+    columns = [
+        "finding_ids",
+        "study",
+        "comparisons",
+        "direction_class",
+        "n_findings",
+        "n",
+        "analyte_form",
+        "vendor_label",
+    ]
     for vendor in COLOURS["assay_vendor"]:
         part = rows[rows["assay_vendor"] == vendor]
         if part.empty:
@@ -383,52 +546,47 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
                 symbol=part["analyte_form"].map(FORM_SYMBOL).fillna("square"),
                 line=dict(color="#333333", width=0.6),
             ),
-            customdata=part[["finding_id", "study", "comparison", "direction", "n", "p_text", "analyte_form"]]
-            .astype(str)
-            .to_numpy(),
-            hovertemplate=(
-                "<b>%{customdata[1]}</b><br>%{customdata[2]}<br>direction: %{customdata[3]}"
-                "<br>n=%{customdata[4]}, p %{customdata[5]}<br>form: %{customdata[6]}<extra></extra>"
+            customdata=part[columns].astype(str).to_numpy(),
+            hovertemplate=hover(
+                "<b>{study}</b>: {n_findings} finding(s)<br>{comparisons}<br>direction: {direction_class}"
+                "<br>largest n={n}<br>form: {analyte_form}, kit: {vendor_label}",
+                columns,
             ),
         )
-    ticks, texts = [], []
-    for i in range(len(ANALYTE)):
-        for cls in ("down", "null", "up", "undetectable"):
-            ticks.append(5 * i + HARVEST_COLUMNS[cls])
-            texts.append(HARVEST_TITLES[cls])
-    fig.update_xaxes(
-        tickvals=ticks, ticktext=texts, range=[-2.6, 5 * len(ANALYTE) - 2.4], showgrid=False, zeroline=False
-    )
-    for i, code in enumerate(ANALYTE):
-        fig.add_annotation(
-            x=5 * i, y=1.0, yref="paper", yanchor="bottom", text=f"<b>{ANALYTE[code]}</b>", showarrow=False
-        )
-        fig.add_vline(x=5 * i - 2.5, line=dict(color="#DDDDDD", width=1))
-    fig.update_yaxes(
-        tickvals=list(range(len(row_codes))),
-        ticktext=[label("condition_group", c) for c in row_codes],
-        range=[len(row_codes) - 0.5, -0.6],
-        showgrid=False,
-        zeroline=False,
-    )
-    for j in range(len(row_codes) + 1):
-        fig.add_hline(y=j - 0.5, line=dict(color="#EEEEEE", width=1))
+    grid.draw(fig, column_labels_on_top=False)
+    for analyte in MAP_ANALYTES:
+        for cls in CLASS_ORDER:
+            fig.add_annotation(
+                x=grid.x_of(analyte) + CLASS_OFFSET[cls],
+                y=1.0,
+                yref="paper",
+                yanchor="bottom",
+                text=HARVEST_TITLES[cls],
+                showarrow=False,
+                font=dict(size=12),
+            )
     return _layout(
         fig,
-        height=max(300, 70 * len(row_codes) + 160),
-        margin=dict(l=10, r=10, t=80, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.03, x=0, title_text="Assay vendor"),
+        height=max(300, 64 * len(grid.row_codes) + 160),
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0, title_text="Assay vendor"),
     )
 
 
-def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
-    """Forest plot of Hedges' g with 95% CI, grouped by stratum, with a pooled diamond where poolable.
+@dataclass(frozen=True)
+class ForestRow:
+    """One line of the forest plot: a stratum heading, a comparison or a pooled estimate, at position y."""
 
-    Derived rows (means and SDs estimated from medians) are drawn as open squares.
-    """
-    labels, y = [], 0
-    fig = go.Figure()
-    published, derived, pooled_pts = [], [], []
+    y: float
+    kind: str  # "stratum", "comparison", "pooled"
+    text: str
+    data: dict
+
+
+def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
+    """The lines of the forest plot, top to bottom: per stratum a heading, its comparisons and, where
+    poolable, the pooled estimate (pure: the layout as data)."""
+    out, y = [], 0.0
     for _, stratum in pooled.iterrows():
         part = effects[
             (effects["analyte"] == stratum["analyte"])
@@ -436,48 +594,91 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
             & (effects["assay_vendor"] == stratum["assay_vendor"])
             & (effects["unit"] == stratum["unit"])
         ]
-        labels.append((y, f"<b>{stratum['stratum']}</b>"))
+        out.append(ForestRow(y, "stratum", f"<b>{stratum['stratum']}</b>", stratum.to_dict()))
         y += 1
         for _, row in part.iterrows():
-            labels.append((y, f"{row['study']}: {row['case_group']} vs {row['control_group']}"))
-            (derived if row["derived"] else published).append((y, row))
+            out.append(
+                ForestRow(
+                    y, "comparison", f"{row['study']}: {row['case_group']} vs {row['control_group']}", row.to_dict()
+                )
+            )
             y += 1
         if stratum["poolable"]:
-            labels.append((y, f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"))
-            pooled_pts.append((y, stratum))
+            text = f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"
+            out.append(ForestRow(y, "pooled", text, stratum.to_dict()))
             y += 1
         y += 0.5
-    for points, name, symbol in (
-        (published, "As published", "square"),
-        (derived, "Derived (Wan et al. 2014)", "square-open"),
-    ):
-        if not points:
+    return out
+
+
+def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
+    """Forest plot of Hedges' g with 95% CI, grouped by stratum, with a pooled diamond where poolable.
+
+    Derived rows (means and SDs estimated from medians) are open squares; discordant ones (their CI disagrees
+    with the paper's own test) are grey. The paper's own p-value is in the hover and at the right margin.
+    """
+    lines = forest_rows(effects, pooled)
+    fig = go.Figure()
+    comparisons = [line for line in lines if line.kind == "comparison"]
+    columns = [
+        "comparison_id",
+        "study",
+        "n_case",
+        "n_control",
+        "specimen",
+        "assay_vendor",
+        "year",
+        "derivation",
+        "paper",
+    ]
+    groups = (
+        ("As published", "square", "#0072B2", lambda r: not r["derived"]),
+        (
+            "Derived from medians (Wan et al. 2014)",
+            "square-open",
+            "#0072B2",
+            lambda r: r["derived"] and not r.get("discordant"),
+        ),
+        (
+            "Derived, discordant with the paper's test",
+            "x-open",
+            "#8C8C8C",
+            lambda r: r["derived"] and r.get("discordant"),
+        ),
+    )
+    for name, symbol, colour, keep in groups:
+        chosen = [line for line in comparisons if keep(line.data)]
+        if not chosen:
             continue
-        rows = pd.DataFrame([r for _, r in points])
+        rows = pd.DataFrame([line.data for line in chosen])
+        rows["paper"] = [_paper_p_text(r) for r in rows.to_dict("records")]
         fig.add_scatter(
             x=rows["g"],
-            y=[p for p, _ in points],
+            y=[line.y for line in chosen],
             mode="markers",
             name=name,
-            marker=dict(symbol=symbol, size=10, color="#0072B2", line=dict(color="#0072B2", width=2)),
+            marker=dict(symbol=symbol, size=10, color=colour, line=dict(color=colour, width=2)),
             error_x=dict(
                 type="data", symmetric=False, array=rows["ci_high"] - rows["g"], arrayminus=rows["g"] - rows["ci_low"]
             ),
-            customdata=rows[
-                ["comparison_id", "study", "n_case", "n_control", "specimen", "assay_vendor", "year", "derivation"]
-            ]
-            .astype(str)
-            .to_numpy(),
-            hovertemplate=(
-                "<b>%{customdata[1]}</b> (%{customdata[6]})<br>g = %{x:.2f}<br>n %{customdata[2]} cases / "
-                "%{customdata[3]} controls<br>%{customdata[4]}, kit: %{customdata[5]}<br>%{customdata[7]}<extra></extra>"
+            customdata=rows.reindex(columns=columns).astype(str).to_numpy(),
+            hovertemplate=hover(
+                "<b>{study}</b> ({year})<br>g = %{x:.2f}<br>n {n_case} cases / {n_control} controls"
+                "<br>{specimen}, kit: {assay_vendor}<br>{derivation}<br>paper's own test: {paper}",
+                columns,
             ),
         )
-    if pooled_pts:
-        rows = pd.DataFrame([r for _, r in pooled_pts])
+        for line, text in zip(chosen, rows["paper"], strict=True):
+            fig.add_annotation(
+                x=1.0, xref="paper", xanchor="left", y=line.y, text=text, showarrow=False, font=dict(size=11)
+            )
+    pooled_lines = [line for line in lines if line.kind == "pooled"]
+    if pooled_lines:
+        rows = pd.DataFrame([line.data for line in pooled_lines])
+        columns = ["stratum", "tau2", "i2_percent", "k_studies"]
         fig.add_scatter(
             x=rows["pooled_g"],
-            y=[p for p, _ in pooled_pts],
+            y=[line.y for line in pooled_lines],
             mode="markers",
             name="Pooled (random effects)",
             marker=dict(symbol="diamond-wide", size=18, color="#D55E00"),
@@ -487,19 +688,33 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
                 array=rows["ci_high"] - rows["pooled_g"],
                 arrayminus=rows["pooled_g"] - rows["ci_low"],
             ),
-            customdata=rows[["stratum", "tau2", "i2_percent", "k_studies"]].to_numpy(),
+            customdata=rows[columns].to_numpy(),
             hovertemplate=(
                 "%{customdata[0]}<br>pooled g = %{x:.2f}<br>τ² = %{customdata[1]:.3f}, I² = %{customdata[2]:.0f}%"
                 "<br>k = %{customdata[3]}<extra></extra>"
             ),
         )
     fig.add_vline(x=0, line=dict(color="#555555", width=1, dash="dot"))
+    bottom = max((line.y for line in lines), default=0) + 1
     fig.update_yaxes(
-        tickvals=[p for p, _ in labels],
-        ticktext=[t for _, t in labels],
-        range=[y, -0.8],
+        tickvals=[line.y for line in lines],
+        ticktext=[line.text for line in lines],
+        range=[bottom, -0.8],
         showgrid=False,
         zeroline=False,
+        automargin=True,
     )
     fig.update_xaxes(title="Hedges' g (cases − controls), 95% CI", zeroline=False)
-    return _layout(fig, height=max(260, 26 * y + 140))
+    return _layout(
+        fig,
+        height=max(300, 26 * bottom + 180),
+        margin=dict(l=10, r=90, t=40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
+    )
+
+
+def _paper_p_text(row: dict) -> str:
+    text = row.get("paper_p_text")
+    if isinstance(text, str) and text:
+        return ("p " + text) if text[0] in "<>≤≥" else f"p = {text}"
+    return "p not given"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -17,16 +17,22 @@ from rankl_atlas.validation import Issue, as_contract_dtypes, validate_tables
 DATA_ENV = "RANKL_ATLAS_DATA"
 
 
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with the contract's columns and dtypes and no rows."""
+    return as_contract_dtypes(pd.DataFrame(columns=column_names(table)), table)
+
+
 @dataclass(frozen=True)
 class Tables:
-    """The three tables of the atlas."""
+    """The tables of the atlas: studies, their measurements and findings, and the assay catalogue."""
 
     studies: pd.DataFrame
     measurements: pd.DataFrame
     findings: pd.DataFrame
+    assays: pd.DataFrame = field(default_factory=lambda: empty_table("assays"))
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
-        """The tables by name."""
+        """The study tables by name (the assay catalogue is reference data, see ``assays``)."""
         return {"studies": self.studies, "measurements": self.measurements, "findings": self.findings}
 
 

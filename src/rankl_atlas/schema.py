@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,8 +37,54 @@ CONDITION_GROUP = {
     "cancer_bone": "Cancer in bone",
     "periodontitis": "Periodontitis",
     "vitamin_d_deficiency": "Vitamin D deficiency",
+    "cancer_other": "Cancer (no bone focus)",
+    "chronic_kidney_disease": "Chronic kidney disease",
+    "diabetes": "Diabetes",
+    "obesity_metabolic": "Obesity / metabolic",
+    "cardiovascular_disease": "Cardiovascular disease",
+    "endocrine_disorder": "Endocrine disorder",
+    "other_rheumatic": "Other rheumatic disease",
     "other": "Other",
     "none": "No condition",
+}
+
+#: Broad disease areas: the Overview's per-year chart stacks by area so its legend stays short and every colour
+#: stays distinct for colour-blind readers (7 Okabe-Ito colours + grey).
+DISEASE_AREA = {
+    "healthy": "Healthy people",
+    "bone": "Bone metabolism",
+    "joints": "Joints & rheumatic",
+    "cancer": "Cancer & myeloma",
+    "kidney_endocrine": "Kidney & endocrine",
+    "cardiometabolic": "Cardiometabolic",
+    "pregnancy": "Pregnancy & lactation",
+    "other": "Other / none",
+}
+DISEASE_AREA_OF = {
+    "healthy_population": "healthy",
+    "osteoporosis": "bone",
+    "fracture": "bone",
+    "vitamin_d_deficiency": "bone",
+    "paget_disease": "bone",
+    "spinal_cord_injury": "bone",
+    "osteoarthritis": "joints",
+    "rheumatoid_arthritis": "joints",
+    "juvenile_idiopathic_arthritis": "joints",
+    "ankylosing_spondylitis": "joints",
+    "other_rheumatic": "joints",
+    "periodontitis": "joints",
+    "periprosthetic_osteolysis": "joints",
+    "multiple_myeloma": "cancer",
+    "cancer_bone": "cancer",
+    "cancer_other": "cancer",
+    "chronic_kidney_disease": "kidney_endocrine",
+    "endocrine_disorder": "kidney_endocrine",
+    "diabetes": "cardiometabolic",
+    "obesity_metabolic": "cardiometabolic",
+    "cardiovascular_disease": "cardiometabolic",
+    "pregnancy_lactation": "pregnancy",
+    "other": "other",
+    "none": "other",
 }
 
 DESIGN = {
@@ -90,6 +137,7 @@ SPECIMEN = {
     "plasma_heparin": "Heparin plasma",
     "plasma_citrate": "Citrate plasma",
     "plasma_unspecified": "Plasma",
+    "blood_unspecified": "Serum or plasma (not stated)",
 }
 
 ASSAY_VENDOR = {
@@ -97,7 +145,18 @@ ASSAY_VENDOR = {
     "immundiagnostik": "Immundiagnostik",
     "rnd_systems": "R&D Systems",
     "biovendor": "BioVendor",
-    "apotech_alexis": "Apotech / Alexis",
+    "apotech_alexis": "Apotech / Alexis / Enzo",
+    "peprotech": "PeproTech",
+    "millipore": "Millipore",
+    "elabscience": "Elabscience",
+    "cusabio": "Cusabio",
+    "cloud_clone": "Cloud-Clone / USCN",
+    "abcam": "Abcam",
+    "thermo_fisher": "Thermo Fisher / Invitrogen",
+    "bio_rad": "Bio-Rad",
+    "meso_scale": "Meso Scale Discovery",
+    "alpco": "ALPCO",
+    "quidel": "Quidel",
     "in_house": "In-house assay",
     "other": "Other kit",
     "not_reported": "Not reported",
@@ -107,6 +166,30 @@ ASSAY_ATTRIBUTION = {
     "stated": "Stated in source",
     "inferred": "Inferred",
     "not_reported": "Not reported",
+}
+
+FORM_BASIS = {
+    "stated": "Stated in source",
+    "inferred_from_kit": "Inferred from the kit's catalogue entry",
+    "not_reported": "Not reported",
+}
+
+SOURCE_SET = {
+    "review_2011": "Findlay & Atkins 2011 references",
+    "search_2026": "Later literature (systematic search 2026)",
+    "curator_import": "Imported record (draft)",
+    "visitor_upload": "Your upload (this session)",
+}
+
+KIT_METHOD = {
+    "elisa": "ELISA",
+    "amplified_elisa": "Amplified ELISA",
+    "multiplex_bead": "Multiplex bead assay",
+    "ecl": "Electrochemiluminescence",
+    "immuno_pcr": "Immuno-PCR",
+    "eia": "EIA",
+    "in_house_elisa": "In-house ELISA",
+    "other": "Other",
 }
 
 ASSAY_METHOD = {
@@ -128,6 +211,52 @@ UNIT = {
     "nmol_l": "nmol/L",
 }
 
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """A concentration unit: mass or molar, and its factor to pg/mL (mass) or pmol/L (molar)."""
+
+    kind: str
+    factor: float
+
+
+#: One units table beside UNIT: 1 ng/mL = 1000 pg/mL, 1 ng/L = 1 pg/mL, 1 nmol/L = 1000 pmol/L.
+UNITS = {
+    "pg_ml": UnitInfo("mass", 1.0),
+    "ng_ml": UnitInfo("mass", 1000.0),
+    "ng_l": UnitInfo("mass", 1.0),
+    "pmol_l": UnitInfo("molar", 1.0),
+    "nmol_l": UnitInfo("molar", 1000.0),
+}
+
+
+@dataclass(frozen=True)
+class MolecularWeight:
+    """Molecular weight used to convert molar units, with where it comes from."""
+
+    kda: float
+    basis: str
+    source: str
+    url: str
+
+
+#: Provisional: kits calibrate against different recombinant standards, so molar conversions are approximate.
+#: 1 pmol/L of a protein of M kDa is M pg/mL.
+MOLECULAR_WEIGHTS = {
+    "rankl": MolecularWeight(
+        20.0,
+        "recombinant human soluble RANKL, TNF-homologous region (176 residues), monomer",
+        "PeproTech product sheet 310-01, recombinant human sRANKL",
+        "http://101.200.202.226/product.php?code=310-01-100ug&id=441623&mod=view",
+    ),
+    "opg": MolecularWeight(
+        60.0,
+        "OPG monomer (the disulfide-linked homodimer is 120 kDa)",
+        "BioVendor RD194003200 Human Osteoprotegerin ELISA manual, Introduction",
+        "https://www.scribd.com/document/804540724/PDS",
+    ),
+}
+
 SOURCE_LOCATION = {"abstract": "Abstract", "full_text": "Full text"}
 
 COMPARISON_TYPE = {
@@ -137,6 +266,7 @@ COMPARISON_TYPE = {
     "prediction": "Prediction",
     "treatment_change": "Change with treatment",
     "trend": "Trend",
+    "kit_vs_kit": "Kit vs kit (same samples)",
 }
 
 RELATED_TO = {
@@ -245,14 +375,25 @@ DIRECTION_CLASS_COLOUR = {
 
 
 def _palette_for(codes: list[str], reserve_grey: tuple[str, ...] = ()) -> dict[str, str]:
-    """Assign fixed colours in vocabulary order; codes in reserve_grey get the neutral grey."""
-    colours = iter(OKABE_ITO + TOL_MUTED)
+    """Assign fixed colours in vocabulary order (repeating past 18 codes); codes in reserve_grey get grey."""
+    colours = itertools.cycle(OKABE_ITO + TOL_MUTED)
     return {code: NEUTRAL_GREY if code in reserve_grey else next(colours) for code in codes}
 
 
 COLOURS: dict[str, dict[str, str]] = {
     "condition_group": _palette_for(list(CONDITION_GROUP), reserve_grey=("none",)),
+    "disease_area": {
+        "healthy": "#009E73",
+        "bone": "#E69F00",
+        "joints": "#0072B2",
+        "cancer": "#D55E00",
+        "kidney_endocrine": "#56B4E9",
+        "cardiometabolic": "#CC79A7",
+        "pregnancy": "#F0E442",
+        "other": NEUTRAL_GREY,
+    },
     "assay_vendor": _palette_for(list(ASSAY_VENDOR), reserve_grey=("not_reported",)),
+    "source_set": _palette_for(list(SOURCE_SET)),
     "group_role": _palette_for(list(GROUP_ROLE)),
     "analyte": _palette_for(list(ANALYTE)),
     "analyte_form": _palette_for(list(ANALYTE_FORM), reserve_grey=("unspecified",)),
@@ -280,6 +421,10 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "related_to": RELATED_TO,
     "direction": DIRECTION,
     "effect_measure": EFFECT_MEASURE,
+    "form_basis": FORM_BASIS,
+    "source_set": SOURCE_SET,
+    "kit_method": KIT_METHOD,
+    "disease_area": DISEASE_AREA,
 }
 
 
@@ -313,8 +458,13 @@ STUDY_FIELDS: tuple[Field, ...] = (
     _f("ref_no", "int", "Number in the reference list of Findlay & Atkins 2011 (1-59).", True),
     _f("pmid", "string", "PubMed identifier, only when seen in a source.", True),
     _f("doi", "string", "DOI (lowercase), only when seen in a source.", True),
-    _f("first_author", "string", "Surname of the first author as published (UTF-8)."),
-    _f("authors", "string", "Authors as 'Surname AB; Surname C; ...'."),
+    _f(
+        "first_author",
+        "string",
+        "Surname of the first author as published (UTF-8); empty when the page read printed no authors.",
+        True,
+    ),
+    _f("authors", "string", "Authors as 'Surname AB; Surname C; ...' (empty when not printed on the page read).", True),
     _f("year", "int", "Publication year."),
     _f("title", "string", "Title as published."),
     _f("journal", "string", "Journal (abbreviated as in the reference list)."),
@@ -338,6 +488,13 @@ STUDY_FIELDS: tuple[Field, ...] = (
     _f("curation_status", "string", "Curated or draft.", vocabulary="curation_status"),
     _f("source_url", "string", "The page(s) the curation read, separated by ' | '.", True),
     _f("curation_notes", "string", "Curator's notes on uncertainty.", True),
+    _f(
+        "analytes_measured",
+        "string",
+        "Analytes measured in blood, ';'-separated codes (rankl;opg), also when only a ratio is reported.",
+        True,
+    ),
+    _f("source_set", "string", "Which corpus brought the study in.", vocabulary="source_set"),
 )
 
 _ASSAY_FIELDS: tuple[Field, ...] = (
@@ -385,6 +542,20 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
     _f("pct_undetectable", "float", "Share of the group below detection (0-100).", True),
     _f("timepoint", "string", "Time point ('baseline', '12 months').", True),
     *_SOURCE_FIELDS,
+    _f(
+        "sd_assumed",
+        "bool",
+        "True when the source printed 'mean ± x' without saying SD or SE and x was stored as SD.",
+        True,
+    ),
+    _f("assay_id", "string", "The kit in the assay catalogue (assays.assay_id), when known.", True),
+    _f(
+        "form_basis",
+        "string",
+        "How analyte_form is known: stated, or inferred from the kit's catalogue entry.",
+        True,
+        vocabulary="form_basis",
+    ),
 )
 
 FINDING_FIELDS: tuple[Field, ...] = (
@@ -405,24 +576,63 @@ FINDING_FIELDS: tuple[Field, ...] = (
     _f("p_text", "string", "P value as printed ('<0.001').", True),
     _f("n", "int", "Persons in the analysis.", True),
     *_SOURCE_FIELDS,
+    _f("assay_id", "string", "The kit in the assay catalogue (assays.assay_id), when known.", True),
+    _f("assay_id_other", "string", "For kit_vs_kit comparisons: the second kit (assays.assay_id).", True),
+    _f(
+        "form_basis",
+        "string",
+        "How analyte_form is known: stated, or inferred from the kit's catalogue entry.",
+        True,
+        vocabulary="form_basis",
+    ),
+)
+
+ASSAY_FIELDS: tuple[Field, ...] = (
+    _f("assay_id", "string", "Unique slug: vendor, catalogue number or kit name, analyte/form."),
+    _f("vendor", "string", "Vendor of the kit (assay_vendor code).", vocabulary="assay_vendor"),
+    _f("kit_name", "string", "Kit name as the source prints it."),
+    _f("catalogue_numbers", "string", "Catalogue number(s), ';'-separated.", True),
+    _f("analyte", "string", "RANKL or OPG.", vocabulary="analyte"),
+    _f("form_detected", "string", "Form the kit detects (free/total sRANKL, OPG ...).", vocabulary="analyte_form"),
+    _f("form_note", "string", "What the source says about the form detected, in our words.", True),
+    _f("method", "string", "Assay method.", vocabulary="kit_method"),
+    _f("capture_antibody", "string", "Capture antibody, when stated.", True),
+    _f("detection_antibody", "string", "Detection antibody, when stated.", True),
+    _f("calibrator", "string", "Calibrator (standard), when stated.", True),
+    _f("calibrator_mw_kda", "float", "Molecular weight of the calibrator in kDa, when stated.", True),
+    _f("lod", "float", "Limit of detection in the kit's unit, when stated.", True),
+    _f("range_low", "float", "Lowest standard / measuring range low end, in the kit's unit.", True),
+    _f("range_high", "float", "Highest standard / measuring range high end, in the kit's unit.", True),
+    _f("unit", "string", "Unit the kit reports in.", True, vocabulary="unit"),
+    _f("sample_types", "string", "Sample types the source lists.", True),
+    _f("years_on_market", "string", "Years on the market, when known.", True),
+    _f("source_url", "string", "The page(s) read for this row, separated by ' | '."),
+    _f("source_note", "string", "What the source is and which facts came from it."),
 )
 
 TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
     "studies": STUDY_FIELDS,
     "measurements": MEASUREMENT_FIELDS,
     "findings": FINDING_FIELDS,
+    "assays": ASSAY_FIELDS,
 }
-TABLE_KEYS = {"studies": "study_id", "measurements": "measurement_id", "findings": "finding_id"}
+TABLE_KEYS = {"studies": "study_id", "measurements": "measurement_id", "findings": "finding_id", "assays": "assay_id"}
 TABLE_TITLES = {
     "studies": "Studies: one row per publication",
     "measurements": "Measurements: one row per reported concentration of one analyte in one group",
     "findings": "Findings: one row per reported comparison or association",
+    "assays": "Assays: one row per assay kit (what it detects, LOD, range, source)",
 }
 
 PANDAS_DTYPE = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
 
 YEAR_MIN, YEAR_MAX = 1950, 2100
-STUDY_ID_PATTERN = r"^[a-z]+[0-9]{4}[a-z]?$"
+STUDY_ID_PATTERN = r"^[a-z]+[0-9]{4}[a-z]{0,2}$"
+PMID_PATTERN = r"^[0-9]{1,9}$"
+#: No spaces, [ ] < > or unbalanced parentheses, so a DOI can never close or open a Markdown link or HTML tag.
+#: Balanced groups such as Elsevier's SICI-style '10.1016/s8756-3282(03)00090-5' stay valid.
+DOI_PATTERN = r"^10\.[0-9]{4,9}/(?:[^\s()\[\]<>]|\([^\s()\[\]<>]*\))+$"
+ASSAY_ID_PATTERN = r"^[a-z0-9]+(_[a-z0-9]+)*$"
 
 
 def _column(field: Field) -> pa.Column:
@@ -462,8 +672,10 @@ STUDIES_SCHEMA = _add_checks(
     _table_schema("studies"),
     study_id=[pa.Check.str_matches(STUDY_ID_PATTERN, error="must be surname+year slug, e.g. schett2004")],
     ref_no=[pa.Check.in_range(1, 59, error="must be between 1 and 59")],
-    pmid=[pa.Check.str_matches(r"^[0-9]{1,9}$", error="must be digits only")],
-    doi=[pa.Check.str_matches(r"^10\.[0-9]{4,9}/\S+$", error="must be lowercase and start with '10.'")],
+    pmid=[pa.Check.str_matches(PMID_PATTERN, error="must be digits only")],
+    doi=[
+        pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")
+    ],
     year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
     n_participants=[pa.Check.ge(1, error="must be a positive count")],
 )
@@ -475,7 +687,7 @@ STUDIES_SCHEMA.columns["doi"].checks.append(
 _NON_NEGATIVE = ["sd", "se", "min", "max", "q1", "q3"]
 MEASUREMENTS_SCHEMA = _add_checks(
     _table_schema("measurements"),
-    measurement_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-m[0-9]+$", error="must be '<study_id>-m<k>'")],
+    measurement_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")],
     analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
     n=[pa.Check.ge(1, error="must be a positive count")],
     value=[pa.Check.ge(0, error="must not be negative")],
@@ -484,15 +696,26 @@ MEASUREMENTS_SCHEMA = _add_checks(
 )
 FINDINGS_SCHEMA = _add_checks(
     _table_schema("findings"),
-    finding_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-f[0-9]+$", error="must be '<study_id>-f<k>'")],
+    finding_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]{0,2}-f[0-9]+$", error="must be '<study_id>-f<k>'")],
     n=[pa.Check.ge(1, error="must be a positive count")],
     p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
+)
+
+STUDIES_SCHEMA.columns["analytes_measured"].checks.append(
+    pa.Check.str_matches(r"^(rankl|opg)(;(rankl|opg))?$", error="must be rankl, opg or rankl;opg")
+)
+ASSAYS_SCHEMA = _add_checks(
+    _table_schema("assays"),
+    assay_id=[pa.Check.str_matches(ASSAY_ID_PATTERN, error="must be a lowercase slug (letters, digits, _)")],
+    analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
+    **{name: [pa.Check.ge(0, error="must not be negative")] for name in ("lod", "range_low", "range_high")},
 )
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "studies": STUDIES_SCHEMA,
     "measurements": MEASUREMENTS_SCHEMA,
     "findings": FINDINGS_SCHEMA,
+    "assays": ASSAYS_SCHEMA,
 }
 
 

@@ -10,6 +10,8 @@ Rules that keep pooling honest:
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +19,7 @@ import pandas as pd
 from scipy.stats import norm
 from statsmodels.stats.meta_analysis import combine_effects, effectsize_smd
 
-from rankl_atlas.schema import ANALYTE, ANALYTE_FORM, UNIT, label
+from rankl_atlas.schema import ANALYTE, ANALYTE_FORM, MOLECULAR_WEIGHTS, UNIT, UNITS, label
 
 # --- Wan et al. (2014) -------------------------------------------------------------------------
 WAN_2014 = (
@@ -113,34 +115,65 @@ def wan_mean_sd_arrays(n, median, q1, q3, minimum, maximum):
     return mean, sd, np.select(scenarios, list(_WAN_METHODS), default="")
 
 
+# --- Shi et al. (2023) skewness tests -----------------------------------------------------------
+SHI_2023 = (
+    "Shi J, Luo D, Wan X, Liu Y, Liu J, Bian Z, Tong T. Detecting the skewness of data from the five-number "
+    "summary and its application in meta-analysis. Stat Methods Med Res 2023;32:1338-1360. "
+    "doi:10.1177/09622802231172043 (critical values at the 5% level as implemented in the R package metamedian)"
+)
+
+
+def shi_skewness(n, median, q1, q3, minimum, maximum):
+    """Shi et al. 2023 skewness test over arrays: (statistic, critical value, skewed) per group (NaN when no test).
+
+    S1 (min, median, max): T1 = (min + max − 2·median)/(max − min), critical 1/ln(n + 9) + 2.5/(n + 1).
+    S2 (quartiles): T2 = (q1 + q3 − 2·median)/(q3 − q1), critical 2.65/√n − 6/n².
+    S3 (all five): max(2.65·ln(0.6n)/√n · |T1|, |T2|), critical 3/√n − 40/n³.
+    """
+    n = np.asarray(n, dtype=float)
+    median, q1, q3, minimum, maximum = (np.asarray(v, dtype=float) for v in (median, q1, q3, minimum, maximum))
+    has_range = ~np.isnan(minimum) & ~np.isnan(maximum)
+    has_iqr = ~np.isnan(q1) & ~np.isnan(q3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t1 = (minimum + maximum - 2 * median) / (maximum - minimum)
+        t2 = (q1 + q3 - 2 * median) / (q3 - q1)
+        s3 = np.maximum(2.65 * np.log(0.6 * n) / np.sqrt(n) * np.abs(t1), np.abs(t2))
+        stat = np.select([has_range & has_iqr, has_iqr, has_range], [s3, np.abs(t2), np.abs(t1)], default=np.nan)
+        critical = np.select(
+            [has_range & has_iqr, has_iqr, has_range],
+            [3 / np.sqrt(n) - 40 / n**3, 2.65 / np.sqrt(n) - 6 / n**2, 1 / np.log(n + 9) + 2.5 / (n + 1)],
+            default=np.nan,
+        )
+    return stat, critical, stat > critical
+
+
+def wan_input_problem(n, median, q1, q3, minimum, maximum) -> str | None:
+    """Why a median summary cannot be converted by Wan et al. (None when it can)."""
+    values = [n, median, q1, q3, minimum, maximum]
+    n, median, q1, q3, minimum, maximum = (None if v is None or pd.isna(v) else float(v) for v in values)
+    if n is None:
+        return "group size n not reported"
+    if n != int(n):
+        return "group size n is not a whole number"
+    if n < 2:
+        return "group n < 2"
+    if median is None:
+        return "no median"
+    has_range, has_iqr = minimum is not None and maximum is not None, q1 is not None and q3 is not None
+    if not has_range and not has_iqr:
+        return "median without quartiles or range"
+    if has_range and minimum > maximum:
+        return "minimum above maximum"
+    if has_iqr and not q1 <= median <= q3:
+        return "median outside its quartiles"
+    if has_range and not minimum <= median <= maximum:
+        return "median outside its range"
+    if has_range and has_iqr and not minimum <= q1 <= q3 <= maximum:
+        return "quartiles outside the range"
+    return None
+
+
 # --- Units -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MolecularWeight:
-    """Molecular weight used to convert molar units, with where it comes from."""
-
-    kda: float
-    basis: str
-    source: str
-    url: str
-
-
-#: Provisional: kits calibrate against different recombinant standards, so molar conversions are approximate.
-MOLECULAR_WEIGHTS = {
-    "rankl": MolecularWeight(
-        20.0,
-        "recombinant human soluble RANKL, TNF-homologous region (176 residues), monomer",
-        "PeproTech product sheet 310-01, recombinant human sRANKL",
-        "http://101.200.202.226/product.php?code=310-01-100ug&id=441623&mod=view",
-    ),
-    "opg": MolecularWeight(
-        60.0,
-        "OPG monomer (the disulfide-linked homodimer is 120 kDa)",
-        "BioVendor RD194003200 Human Osteoprotegerin ELISA manual, Introduction",
-        "https://www.scribd.com/document/804540724/PDS",
-    ),
-}
 
 
 def molecular_weight_table() -> pd.DataFrame:
@@ -151,102 +184,184 @@ def molecular_weight_table() -> pd.DataFrame:
     )
 
 
-_MASS_PER_PG_ML = {"pg_ml": 1.0, "ng_ml": 1000.0, "ng_l": 0.001}
-_MOLAR_PER_PMOL_L = {"pmol_l": 1.0, "nmol_l": 1000.0}
-
-
 def convert_unit(value: float, analyte: str, from_unit: str, to_unit: str) -> float:
-    """Convert a concentration between units; molar <-> mass goes through MOLECULAR_WEIGHTS (provisional).
-
-    1 pmol/L of a protein of M kDa is M pg/mL.
+    """Convert a concentration between units with the UNITS table; molar <-> mass goes through
+    MOLECULAR_WEIGHTS (provisional): 1 pmol/L of a protein of M kDa is M pg/mL.
     """
-    if from_unit == to_unit:
-        return value
-    kda = MOLECULAR_WEIGHTS[analyte].kda
-
-    def to_pg_ml(v: float, unit: str) -> float:
-        return v * _MASS_PER_PG_ML[unit] if unit in _MASS_PER_PG_ML else v * _MOLAR_PER_PMOL_L[unit] * kda
-
-    pg_ml = to_pg_ml(value, from_unit)
-    if to_unit in _MASS_PER_PG_ML:
-        return pg_ml / _MASS_PER_PG_ML[to_unit]
-    return pg_ml / kda / _MOLAR_PER_PMOL_L[to_unit]
+    source, target = UNITS[from_unit], UNITS[to_unit]
+    amount = value * source.factor  # pg/mL or pmol/L
+    if source.kind != target.kind:
+        kda = MOLECULAR_WEIGHTS[analyte].kda
+        amount = amount * kda if source.kind == "molar" else amount / kda
+    return amount / target.factor
 
 
 # --- Group summaries and case-control comparisons -----------------------------------------------
 
 STRATUM_KEYS = ["analyte", "analyte_form", "assay_vendor", "unit"]
 UNNAMED_KITS = {"not_reported", "other", "in_house"}
+MIN_GROUP_N, MIN_TOTAL_N = 2, 4
 
 
-def group_summaries(measurements: pd.DataFrame) -> pd.DataFrame:
-    """Each measurement row with a usable mean and SD: as published, SD from SE (exact), or Wan-derived.
+def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False) -> pd.DataFrame:
+    """Every measurement row with the mean and SD it can offer, or the reason it cannot.
 
-    Adds columns mean_used, sd_used, derived (bool) and derivation (text). Rows without both are dropped.
+    Means come as published (SD, or SD = SE × √n); medians are converted with Wan et al. 2014 only when
+    their inputs are consistent and the Shi et al. 2023 test finds no skewness (skewed groups are converted
+    only with include_skewed, and flagged). Adds mean_used, sd_used, derived, skewed, derivation and
+    problem (empty when usable).
     """
     rows = measurements.copy()
     value, sd, se, n = (rows[c].astype(float) for c in ("value", "sd", "se", "n"))
-    is_mean = rows["statistic"] == "mean"
+    is_mean = (rows["statistic"] == "mean").fillna(False).astype(bool)
     rows["mean_used"] = value.where(is_mean)
     rows["sd_used"] = sd.where(is_mean).fillna((se * np.sqrt(n)).where(is_mean))
     rows["derived"] = False
+    rows["skewed"] = False
     rows["derivation"] = np.where(is_mean & sd.isna() & se.notna(), "SD = SE × √n", "as published")
-    median = (rows["statistic"] == "median").fillna(False).astype(bool).to_numpy()
+    problem = pd.Series("", index=rows.index, dtype=object)
+    problem[is_mean & rows["sd_used"].isna()] = "no SD or SE given"
+    median = (rows["statistic"] == "median").fillna(False).astype(bool)
     if median.any():
-        est_mean, est_sd, method = wan_mean_sd_arrays(
-            n.to_numpy(), value.to_numpy(), *(rows[c].astype(float).to_numpy() for c in ("q1", "q3", "min", "max"))
-        )
-        converted = median & ~np.isnan(est_mean)
-        rows.loc[converted, "mean_used"] = est_mean[converted]
-        rows.loc[converted, "sd_used"] = est_sd[converted]
-        rows.loc[converted, "derived"] = True
-        rows.loc[converted, "derivation"] = method[converted]
-    usable = rows["mean_used"].notna() & rows["sd_used"].notna() & (rows["sd_used"] > 0) & rows["n"].notna()
-    return rows[usable].reset_index(drop=True)
+        parts = [rows[c].astype(float).to_numpy() for c in ("q1", "q3", "min", "max")]
+        est_mean, est_sd, method = wan_mean_sd_arrays(n.to_numpy(), value.to_numpy(), *parts)
+        _, _, skewed = shi_skewness(n.to_numpy(), value.to_numpy(), *parts)
+        for i in np.flatnonzero(median.to_numpy()):
+            label_ = rows.index[i]
+            reason = wan_input_problem(n.iloc[i], value.iloc[i], *(p[i] for p in parts))
+            if reason is None and skewed[i] and not include_skewed:
+                reason = "skewed (Shi et al. 2023 test): not converted to a mean"
+            if reason:
+                problem[label_] = reason
+                continue
+            rows.loc[label_, ["mean_used", "sd_used"]] = [est_mean[i], est_sd[i]]
+            rows.loc[label_, "derived"] = True
+            rows.loc[label_, "skewed"] = bool(skewed[i])
+            rows.loc[label_, "derivation"] = method[i] + (" — skewed, flagged" if skewed[i] else "")
+    other = ~is_mean & ~median
+    problem[other & rows["statistic"].notna()] = "statistic cannot be converted (geometric mean)"
+    problem[rows["value"].isna()] = "no value (only share undetectable)"
+    usable = problem == ""
+    problem[usable & (rows["sd_used"].fillna(0) <= 0)] = "spread is zero"
+    problem[usable & ~(n >= MIN_GROUP_N).fillna(False)] = "group n < 2 or not reported"
+    rows["problem"] = problem
+    return rows
 
 
-def case_control_effects(
-    measurements: pd.DataFrame, studies: pd.DataFrame, include_derived: bool = True
-) -> pd.DataFrame:
-    """Hedges' g (cases minus controls) with 95% CI for every case group against its study's control group.
+EFFECT_COLUMNS = [
+    "comparison_id", "study_id", "study", "year", *STRATUM_KEYS, "specimen", "timepoint", "case_group",
+    "control_group", "n_case", "n_control", "mean_case", "sd_case", "mean_control", "sd_control", "derived",
+    "skewed", "derivation", "g", "var_g", "ci_low", "ci_high", "paper_p", "paper_p_text", "discordant",
+]  # fmt: skip
+NOT_DRAWN_COLUMNS = ["study_id", "study", "analyte", "case_group", "control_group", "reason"]
 
-    Pairs only groups of the same study, analyte, form, vendor, specimen, unit and time point.
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Case-control effect sizes that could be computed, and every case-control pair that was not, with why."""
+
+    effects: pd.DataFrame
+    not_drawn: pd.DataFrame
+
+
+def case_control_comparisons(
+    measurements: pd.DataFrame,
+    studies: pd.DataFrame,
+    findings: pd.DataFrame | None = None,
+    include_derived: bool = True,
+    include_skewed: bool = False,
+) -> Comparisons:
+    """Hedges' g (cases minus controls, 95% CI) for every case group against its study's control group.
+
+    Pairs only groups of the same study, analyte, form, vendor, specimen, unit and time point; every other
+    case-control pair is listed in not_drawn with the reason. Beside each g stands the paper's own p-value for
+    that comparison (from findings), and a derived g whose CI disagrees with it is marked discordant.
     """
-    summaries = group_summaries(measurements)
+    labels = study_label_map(studies)
+    summaries = group_summaries(measurements, include_skewed=include_skewed)
     if not include_derived:
-        summaries = summaries[~summaries["derived"].astype(bool)]
-    keys = ["study_id", *STRATUM_KEYS, "specimen", "timepoint"]
+        derived = summaries["derived"].astype(bool)
+        summaries.loc[derived, "problem"] = "converted from a median (left out: published means only)"
     summaries = summaries.assign(timepoint=summaries["timepoint"].fillna(""))
     cases = summaries[summaries["group_role"] == "case"]
-    controls = summaries[summaries["group_role"] == "control"].sort_values("n", ascending=False).drop_duplicates(keys)
-    pairs = cases.merge(controls, on=keys, suffixes=("_case", "_control"))
-    columns = [
-        "comparison_id", "study_id", "study", "year", *STRATUM_KEYS, "specimen", "timepoint", "case_group",
-        "control_group", "n_case", "n_control", "mean_case", "sd_case", "mean_control", "sd_control", "derived",
-        "derivation", "g", "var_g", "ci_low", "ci_high",
-    ]  # fmt: skip
+    controls = summaries[summaries["group_role"] == "control"]
+    pairs = cases.merge(controls, on=["study_id", "analyte"], suffixes=("_case", "_control"))
+    reasons = pd.Series("", index=pairs.index, dtype=object)
+    for column, reason in (
+        ("timepoint", "timepoint mismatch"),
+        ("specimen", "different specimen"),
+        ("analyte_form", "different analyte form"),
+        ("assay_vendor", "different kit"),
+        ("unit", "different unit"),
+    ):
+        differs = pairs[f"{column}_case"].astype(str) != pairs[f"{column}_control"].astype(str)
+        detail = (
+            reason
+            + " (cases '"
+            + pairs[f"{column}_case"].astype(str).replace("", "none")
+            + "', controls '"
+            + pairs[f"{column}_control"].astype(str).replace("", "none")
+            + "')"
+        )
+        reasons = reasons.where(reasons != "", detail.where(differs, ""))
+    for side in ("case", "control"):
+        problem = pairs[f"problem_{side}"].fillna("")
+        reasons = reasons.where(reasons != "", (side + "s: " + problem).where(problem != "", ""))
+    total = pairs["n_case"].astype(float) + pairs["n_control"].astype(float)
+    reasons = reasons.where(reasons != "", pd.Series("total n < 4", index=pairs.index).where(total < MIN_TOTAL_N, ""))
+    # one control group per case group: keep the largest matching control, so a second control is not "not drawn"
+    matched = pairs[reasons == ""].sort_values("n_control", ascending=False)
+    matched = matched.drop_duplicates("measurement_id_case")
+    unmatched = pairs[(reasons != "") & ~pairs["measurement_id_case"].isin(matched["measurement_id_case"])]
+    not_drawn = pd.DataFrame(
+        {
+            "study_id": unmatched["study_id"],
+            "study": unmatched["study_id"].map(labels),
+            "analyte": unmatched["analyte"],
+            "case_group": unmatched["group_label_case"],
+            "control_group": unmatched["group_label_control"],
+            "reason": reasons[unmatched.index],
+        },
+        columns=NOT_DRAWN_COLUMNS,
+    ).drop_duplicates(["study_id", "analyte", "case_group", "reason"])
+    effects = _effects(matched, studies, labels)
+    if not effects.empty:
+        bad = ~np.isfinite(effects["var_g"]) | (effects["var_g"] <= 0) | ~np.isfinite(effects["g"])
+        if bad.any():
+            extra = effects[bad].assign(reason="effect size variance not finite or zero")
+            not_drawn = pd.concat([not_drawn, extra[NOT_DRAWN_COLUMNS]], ignore_index=True)
+            effects = effects[~bad]
+        effects = _with_paper_p(effects, findings)
+    return Comparisons(effects.reset_index(drop=True), not_drawn.reset_index(drop=True))
+
+
+def study_label_map(studies: pd.DataFrame) -> pd.Series:
+    """study_id -> 'Surname Year' (the title's first words when the authors were not printed)."""
+    author = studies["first_author"].astype("string")
+    fallback = studies["title"].astype(str).str.split().str[:3].str.join(" ") + "…"
+    name = author.fillna(pd.Series(fallback.to_numpy(), index=studies.index))
+    text = name.astype(str) + " " + studies["year"].astype("Int64").astype(str)
+    return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
+
+
+def _effects(pairs: pd.DataFrame, studies: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     if pairs.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=EFFECT_COLUMNS)
     g, var = effectsize_smd(
-        pairs["mean_used_case"].astype(float).to_numpy(),
-        pairs["sd_used_case"].astype(float).to_numpy(),
-        pairs["n_case"].astype(float).to_numpy(),
-        pairs["mean_used_control"].astype(float).to_numpy(),
-        pairs["sd_used_control"].astype(float).to_numpy(),
-        pairs["n_control"].astype(float).to_numpy(),
+        *(pairs[c].astype(float).to_numpy() for c in ("mean_used_case", "sd_used_case", "n_case")),
+        *(pairs[c].astype(float).to_numpy() for c in ("mean_used_control", "sd_used_control", "n_control")),
     )
-    info = studies.set_index("study_id")
+    derived_case, derived_control = pairs["derived_case"].astype(bool), pairs["derived_control"].astype(bool)
     out = pd.DataFrame(
         {
             "comparison_id": pairs["measurement_id_case"] + " vs " + pairs["measurement_id_control"],
             "study_id": pairs["study_id"],
-            "study": pairs["study_id"].map(info["first_author"]).astype(str)
-            + " "
-            + pairs["study_id"].map(info["year"]).astype(str),
-            "year": pairs["study_id"].map(info["year"]),
-            **{k: pairs[k] for k in STRATUM_KEYS},
-            "specimen": pairs["specimen"],
-            "timepoint": pairs["timepoint"],
+            "study": pairs["study_id"].map(labels),
+            "year": pairs["study_id"].map(studies.set_index("study_id")["year"]),
+            "analyte": pairs["analyte"],
+            **{k: pairs[f"{k}_case"] for k in STRATUM_KEYS if k != "analyte"},
+            "specimen": pairs["specimen_case"],
+            "timepoint": pairs["timepoint_case"],
             "case_group": pairs["group_label_case"],
             "control_group": pairs["group_label_control"],
             "n_case": pairs["n_case"].astype(int),
@@ -255,19 +370,68 @@ def case_control_effects(
             "sd_case": pairs["sd_used_case"].astype(float),
             "mean_control": pairs["mean_used_control"].astype(float),
             "sd_control": pairs["sd_used_control"].astype(float),
-            "derived": pairs["derived_case"].astype(bool) | pairs["derived_control"].astype(bool),
+            "derived": derived_case | derived_control,
+            "skewed": pairs["skewed_case"].astype(bool) | pairs["skewed_control"].astype(bool),
             "derivation": np.where(
-                pairs["derived_case"].astype(bool) | pairs["derived_control"].astype(bool),
-                pairs["derivation_case"].where(pairs["derived_case"].astype(bool), pairs["derivation_control"]),
+                derived_case | derived_control,
+                pairs["derivation_case"].where(derived_case, pairs["derivation_control"]),
                 "as published",
             ),
             "g": g,
             "var_g": var,
         }
     )
-    half = 1.959963984540054 * np.sqrt(out["var_g"])
+    half = 1.959963984540054 * np.sqrt(out["var_g"].clip(lower=0))
     out["ci_low"], out["ci_high"] = out["g"] - half, out["g"] + half
-    return out[columns].sort_values([*STRATUM_KEYS, "year", "study"]).reset_index(drop=True)
+    return out.sort_values([*STRATUM_KEYS, "year", "study"])
+
+
+def paper_significant(p_value: float | None, p_text: str | None) -> bool | None:
+    """Whether the paper's own test was significant at 5% (None when the printed p does not say)."""
+    if p_value is not None and not pd.isna(p_value):
+        return float(p_value) < 0.05
+    text = "" if p_text is None or pd.isna(p_text) else str(p_text).strip().lower().replace(" ", "")
+    match = re.fullmatch(r"([<>≤≥]=?)(0?\.\d+)", text)
+    if match:
+        op, bound = match.group(1), float(match.group(2))
+        if op.startswith(("<", "≤")) and bound <= 0.05:
+            return True
+        if op.startswith((">", "≥")) and bound >= 0.05:
+            return False
+    if text in {"ns", "n.s."}:
+        return False
+    return None
+
+
+def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+    """The paper's p for each comparison: the case-vs-control finding of that study and analyte whose n is
+    the two groups' total, else the only such finding."""
+    effects = effects.copy()
+    effects["paper_p"], effects["paper_p_text"], effects["discordant"] = np.nan, "", False
+    if findings is None or findings.empty:
+        return effects
+    tests = findings[findings["comparison_type"] == "case_vs_control"]
+    for idx, row in effects.iterrows():
+        same = tests[(tests["study_id"] == row["study_id"]) & (tests["analyte"] == row["analyte"])]
+        by_n = same[same["n"].astype("Float64") == row["n_case"] + row["n_control"]]
+        chosen = by_n if len(by_n) == 1 else (same if len(same) == 1 else same.iloc[0:0])
+        if chosen.empty:
+            continue
+        p_value, p_text = chosen["p_value"].iloc[0], chosen["p_text"].iloc[0]
+        effects.at[idx, "paper_p"] = np.nan if pd.isna(p_value) else float(p_value)
+        effects.at[idx, "paper_p_text"] = "" if pd.isna(p_text) else str(p_text)
+        significant = paper_significant(p_value, p_text)
+        ci_excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
+        if row["derived"] and significant is not None and significant != ci_excludes_zero:
+            effects.at[idx, "discordant"] = True
+    return effects
+
+
+def case_control_effects(
+    measurements: pd.DataFrame, studies: pd.DataFrame, include_derived: bool = True, include_skewed: bool = False
+) -> pd.DataFrame:
+    """The effect sizes of case_control_comparisons (without the paper's p-values or the not-drawn list)."""
+    return case_control_comparisons(measurements, studies, None, include_derived, include_skewed).effects
 
 
 def stratum_label(analyte: str, form: str, vendor: str, unit: str) -> str:
@@ -278,15 +442,20 @@ def stratum_label(analyte: str, form: str, vendor: str, unit: str) -> str:
 POOL_METHODS = {"dl": ("chi2", "DerSimonian-Laird"), "pm": ("iterated", "Paule-Mandel")}
 
 
-def pool_strata(effects: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
+def pool_strata(effects: pd.DataFrame, method: str = "dl", include_discordant: bool = False) -> pd.DataFrame:
     """One row per stratum: k, whether it is poolable (and why not), and the random-effects pooled g.
 
-    Pooling uses statsmodels' combine_effects (DerSimonian-Laird 'dl' or Paule-Mandel 'pm').
+    Pooling uses statsmodels' combine_effects (DerSimonian-Laird 'dl' or Paule-Mandel 'pm'). τ² is floored at
+    0 (as metafor does): when the estimator gives τ² ≤ 0 the pooled estimate, SE and CI are the fixed-effect
+    ones. Derived rows that disagree with the paper's own test are left out unless include_discordant.
     """
     method_re, method_name = POOL_METHODS[method]
     rows = []
     for key, part in effects.groupby(STRATUM_KEYS, sort=True, dropna=False):
-        one_per_study = part.sort_values("n_case", ascending=False).drop_duplicates("study_id")
+        usable = part
+        if not include_discordant and "discordant" in part:
+            usable = part[~part["discordant"].astype(bool)]
+        one_per_study = usable.sort_values("n_case", ascending=False).drop_duplicates("study_id")
         k = len(one_per_study)
         row = {
             **dict(zip(STRATUM_KEYS, key, strict=True)),
@@ -299,24 +468,16 @@ def pool_strata(effects: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
         if key[2] in UNNAMED_KITS:
             reason = "kit not named: studies may have used different kits"
         elif k < 2:
-            reason = "fewer than two studies"
+            reason = "fewer than two studies" + (" (discordant rows left out)" if len(usable) < len(part) else "")
         if reason:
             rows.append({**row, "poolable": False, "reason": reason})
             continue
-        result = combine_effects(one_per_study["g"].to_numpy(), one_per_study["var_g"].to_numpy(), method_re=method_re)
-        low, high = _re_ci(result)
         rows.append(
             {
                 **row,
                 "poolable": True,
                 "reason": "",
-                "pooled_g": float(result.mean_effect_re),
-                "se": float(result.sd_eff_w_re),
-                "ci_low": low,
-                "ci_high": high,
-                "tau2": float(result.tau2),
-                "i2_percent": _i2_percent(float(result.q), k - 1),
-                "q": float(result.q),
+                **pool(one_per_study, method_re),
                 "studies": ", ".join(one_per_study["study"]),
             }
         )
@@ -327,15 +488,35 @@ def pool_strata(effects: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=columns)
 
 
+def pool(rows: pd.DataFrame, method_re: str = "chi2") -> dict[str, float]:
+    """Random-effects pool of rows' g and var_g with τ² floored at 0 (then the fixed-effect result)."""
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels takes sqrt of a negative τ² before we floor it
+        result = combine_effects(
+            rows["g"].to_numpy(dtype=float), rows["var_g"].to_numpy(dtype=float), method_re=method_re
+        )
+    tau2 = float(result.tau2)
+    k = len(rows)
+    if tau2 > 0:
+        mean, se = float(result.mean_effect_re), float(result.sd_eff_w_re)
+    else:
+        tau2 = 0.0
+        mean, se = float(result.mean_effect_fe), float(result.sd_eff_w_fe)
+    half = 1.959963984540054 * se
+    return {
+        "pooled_g": mean,
+        "se": se,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
+        "tau2": tau2,
+        "i2_percent": _i2_percent(float(result.q), k - 1),
+        "q": float(result.q),
+    }
+
+
 def _i2_percent(q: float, df: int) -> float:
     """Higgins' I² in percent, 0 when Q does not exceed its degrees of freedom (also when Q is 0)."""
     return 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
-
-
-def _re_ci(result) -> tuple[float, float]:
-    frame = result.summary_frame()
-    row = frame.loc["random effect"]
-    return float(row["ci_low"]), float(row["ci_upp"])
 
 
 def mixing_notes(effects: pd.DataFrame) -> list[str]:

@@ -32,9 +32,12 @@ from rankl_atlas.schema import (
     CONDITION_GROUP,
     DIRECTION,
     DIRECTION_CLASS,
+    MOLECULAR_WEIGHTS,
     SPECIMEN,
     UNIT,
+    UNITS,
 )
+from rankl_atlas.synthesis import convert_unit
 from rankl_atlas.validation import ValidationFailed, as_contract_dtypes, validate_tables
 
 #: The bundled dataset (repository checkout), else ./data.
@@ -43,9 +46,6 @@ BUNDLED = _REPO_DATA if (_REPO_DATA / "studies.parquet").exists() else Path("dat
 
 #: Share of codes kept from the bundled (empirical) row; the rest are drawn from the vocabulary.
 EMPIRICAL_SHARE = 0.5
-#: Approximate molecular weights (kDa) to move a lognormal fit between mass and molar units when the bundled data
-#: has no values of an analyte in some unit: sRANKL ~ 20 kDa, OPG monomer ~ 60 kDa.
-MOLECULAR_KDA = {"rankl": 20.0, "opg": 60.0}
 SIGMA_FLOOR = 0.35
 SYLLABLES = [
     "ka", "ro", "mi", "san", "der", "lo", "ben", "ta", "vis", "hel",
@@ -97,12 +97,11 @@ def _lognormal_fits(measurements: pd.DataFrame) -> dict[tuple[str, str], tuple[f
     """(analyte, unit) -> (mu, sigma) of log values; units absent from the data are converted from the best fit."""
     rows = measurements[measurements["value"].notna() & (measurements["value"] > 0)]
     fits: dict[tuple[str, str], tuple[float, float]] = {}
-    per_pg_ml = {"pg_ml": 1.0, "ng_ml": 1000.0, "ng_l": 1.0}  # pg/mL in one unit
-    for analyte in MOLECULAR_KDA:
+    for analyte in MOLECULAR_WEIGHTS:
         part = rows[rows["analyte"] == analyte]
         logs = {u: np.log(g["value"].astype(float).to_numpy()) for u, g in part.groupby("unit")}
-        kda = MOLECULAR_KDA[analyte]
-        factor = {**per_pg_ml, "pmol_l": kda, "nmol_l": kda * 1000.0}
+        # pg/mL in one unit (molar units through the provisional molecular weight)
+        factor = {unit: convert_unit(1.0, analyte, unit, "pg_ml") for unit in UNITS}
         if logs:
             ref = max(logs, key=lambda u: len(logs[u]))
             ref_mu = float(np.mean(logs[ref]))
@@ -350,10 +349,16 @@ def synthetic_tables(scale: int, seed: int = 0, bundled: Path | None = None) -> 
     n = _floats(findings, "n")
     findings["n"] = np.where(np.isnan(n), np.nan, np.maximum(1, np.round(n * np.exp(0.4 * rng.standard_normal(total)))))
 
+    for frame in (measurements, findings):  # drawn vendors need not match a catalogue kit
+        frame["assay_id"] = None
+        frame["form_basis"] = None
+    findings["assay_id_other"] = None
+    findings.loc[findings["comparison_type"] == "kit_vs_kit", "comparison_type"] = "between_groups"
     frames = {
         "studies": studies.drop(columns=["_template", "_replica"]),
         "measurements": measurements.drop(columns=["_template_study", "_target"]),
         "findings": findings.drop(columns=["_template_study", "_target"]),
+        "assays": base.assays,
     }
     for name, frame in frames.items():
         typed = as_contract_dtypes(frame.replace({None: pd.NA}).infer_objects(), name)
@@ -379,7 +384,7 @@ def write_synthetic(folder: Path, scale: int, seed: int = 0) -> None:
     """Write a synthetic data folder: the three Parquet files, datapackage.json and CHANGELOG.md."""
     folder = Path(folder)
     tables = synthetic_tables(scale, seed)
-    frames = tables.as_dict()
+    frames = {**tables.as_dict(), "assays": tables.assays}
     for table in TABLES:
         write_atomic(folder / f"{table}.parquet", parquet_bytes(frames[table], table))
     metadata = {k: v for k, v in load_metadata(BUNDLED).items() if k != "resources"}

@@ -2,33 +2,68 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus, urlparse
 
 import pandas as pd
 
 from rankl_atlas.data import Tables
-from rankl_atlas.schema import ANALYTE, label
+from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, label
+from rankl_atlas.synthesis import study_label_map
+
+PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
+DOI_RESOLVER = "https://doi.org/"
+
+
+def pubmed_url(pmid: str) -> str:
+    """The PubMed page of a PMID (URL-encoded)."""
+    return PUBMED + quote(str(pmid), safe="") + "/"
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org link of a DOI (URL-encoded; '/' kept)."""
+    return DOI_RESOLVER + quote(str(doi), safe="/")
+
+
+def title_search_url(title: str) -> str:
+    """A PubMed search for a title."""
+    return PUBMED + "?term=" + quote_plus(str(title))
 
 
 def study_links(study: pd.Series) -> dict[str, str]:
-    """PubMed and DOI links when known; otherwise a PubMed search for the title."""
+    """PubMed and DOI links when known; otherwise a PubMed search for the title (every identifier URL-encoded)."""
     links = {}
     if isinstance(study.get("pmid"), str) and study["pmid"]:
-        links["PubMed"] = f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/"
+        links["PubMed"] = pubmed_url(study["pmid"])
     if isinstance(study.get("doi"), str) and study["doi"]:
-        links["DOI"] = f"https://doi.org/{study['doi']}"
+        links["DOI"] = doi_url(study["doi"])
     if not links:
-        links["Search PubMed by title"] = "https://pubmed.ncbi.nlm.nih.gov/?term=" + quote_plus(str(study["title"]))
+        links["Search PubMed by title"] = title_search_url(study["title"])
     return links
 
 
 def link_column(studies: pd.DataFrame) -> pd.Series:
-    """One link per study (vectorised study_links): PubMed if a PMID is known, else DOI, else a title search."""
-    search = "https://pubmed.ncbi.nlm.nih.gov/?term=" + studies["title"].astype(str).map(quote_plus)
-    doi = "https://doi.org/" + studies["doi"]
-    pubmed = "https://pubmed.ncbi.nlm.nih.gov/" + studies["pmid"] + "/"
+    """One link per study (the study_links rule): PubMed if a PMID is known, else DOI, else a title search."""
+    search = studies["title"].astype(str).map(title_search_url)
+    doi = studies["doi"].map(doi_url, na_action="ignore")
+    pubmed = studies["pmid"].map(pubmed_url, na_action="ignore")
     return pubmed.fillna(doi).fillna(search)
+
+
+def source_links(study: pd.Series) -> dict[str, str]:
+    """The page(s) the curation read, each named by its site (host without 'www.'); raw IP hosts say so."""
+    raw = study.get("source_url")
+    if not isinstance(raw, str) or not raw.strip():
+        return {}
+    links = {}
+    for url in (u.strip() for u in raw.split("|")):
+        if not url.startswith(("http://", "https://")):
+            continue
+        host = urlparse(url).hostname or url
+        name = "PubMed mirror (IP address)" if re.fullmatch(r"[0-9.]+", host) else host.removeprefix("www.")
+        links[f"{name}" if name not in links else f"{name} ({len(links) + 1})"] = url
+    return links
 
 
 MAX_PICKER_OPTIONS = 1000
@@ -45,10 +80,11 @@ def picker_options(studies: pd.DataFrame, chosen: str | None) -> list[str]:
 def study_choice_labels(studies: pd.DataFrame) -> dict[str, str]:
     """study_id -> 'Surname Year — title (ref N)' for pickers."""
     out = {}
+    names = study_label_map(studies)
     for row in studies.itertuples(index=False):
         ref = f" (ref {row.ref_no})" if pd.notna(row.ref_no) else ""
         title = str(row.title)
-        out[row.study_id] = f"{row.first_author} {row.year} — {title[:70]}{'…' if len(title) > 70 else ''}{ref}"
+        out[row.study_id] = f"{names[row.study_id]} — {title[:70]}{'…' if len(title) > 70 else ''}{ref}"
     return out
 
 
@@ -65,7 +101,7 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
     shown = pd.Index(studies["study_id"])
     rows = rows[shown.get_indexer(rows["study_id"]) >= 0]  # only the studies in this table
     by_study = rows.groupby("study_id")
-    analytes = by_study["analyte"].agg(lambda s: ", ".join(ANALYTE[a] for a in ANALYTE if a in set(s)))
+    measured = studies["analytes_measured"].fillna("").str.split(";")
     assays = by_study["assay_vendor"].agg(lambda s: _joined(s, "assay_vendor"))
     table = pd.DataFrame(
         {
@@ -74,7 +110,8 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
             "year": studies["year"].to_numpy(),
             "disease": studies["condition_group"].map(lambda c: label("condition_group", c)).to_numpy(),
             "kind": studies["study_kind"].map(lambda c: label("study_kind", c)).to_numpy(),
-            "analytes": studies["study_id"].map(analytes).fillna("").to_numpy(),
+            "analytes": measured.map(lambda codes: ", ".join(ANALYTE[a] for a in ANALYTE if a in codes)).to_numpy(),
+            "source": studies["source_set"].map(lambda c: label("source_set", c)).to_numpy(),
             "assay": studies["study_id"].map(assays).fillna("").to_numpy(),
             "n": studies["n_participants"].to_numpy(),
             "evidence": studies["evidence_level"].map(lambda c: label("evidence_level", c)).to_numpy(),
@@ -114,7 +151,8 @@ FACT_FIELDS = [
     ("pmid", "PMID", None),
     ("doi", "DOI", None),
     ("source_url", "Source read", None),
-    ("curation_notes", "Curator's notes", None),
+    ("source_set", "Source", "source_set"),
+    ("analytes_measured", "Analytes measured in blood", None),
 ]
 
 
@@ -129,16 +167,102 @@ def study_detail(tables: Tables, study_id: str) -> StudyDetail:
         ],
         columns=["field", "value"],
     )
+    authors = study["authors"] if isinstance(study["authors"], str) else "[authors not recorded]"
     citation = (
-        f"{study['authors']} ({study['year']}) {study['title']}. {study['journal']}"
+        f"{authors} ({study['year']}) {study['title']}. {study['journal']}"
         f"{' ' + str(study['volume']) if pd.notna(study['volume']) else ''}"
         f"{':' + str(study['pages']) if pd.notna(study['pages']) else ''}"
     )
     return StudyDetail(
         study=study,
-        label=f"{study['first_author']} {study['year']}",
+        label=str(study_label_map(tables.studies[tables.studies["study_id"] == study_id]).iloc[0]),
         citation=citation,
         facts=facts,
         measurements=tables.measurements[tables.measurements["study_id"] == study_id].drop(columns=["study_id"]),
         findings=tables.findings[tables.findings["study_id"] == study_id].drop(columns=["study_id"]),
     )
+
+
+def kit_option_labels(tables: Tables) -> dict[str, str]:
+    """assay_id -> 'Vendor · kit name (k rows)' for the kit filter; 'not_reported' -> rows without a named kit."""
+    rows = pd.concat([tables.measurements["assay_id"], tables.findings["assay_id"]])
+    counts = rows.value_counts()
+    out = {}
+    for kit in tables.assays.itertuples(index=False):
+        out[kit.assay_id] = (
+            f"{label('assay_vendor', kit.vendor)} · {kit.kit_name} ({int(counts.get(kit.assay_id, 0))} rows)"
+        )
+    out["not_reported"] = f"No kit named ({int(rows.isna().sum())} rows)"
+    return out
+
+
+def labelled(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """A table for display: vocabulary codes shown as labels, empty cells blank (never 'None' or '<NA>')."""
+    vocabularies = {f.name: f.vocabulary for f in TABLE_FIELDS[table] if f.vocabulary}
+    out = frame.copy()
+    for column in out.columns:
+        if column in vocabularies:
+            out[column] = out[column].map(lambda c, v=vocabularies[column]: "" if pd.isna(c) else label(v, c))
+        elif out[column].dtype == object or str(out[column].dtype) == "string":
+            out[column] = out[column].astype(object).where(out[column].notna(), "")
+    return out
+
+
+def undetectable_groups(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Groups reported only as a share below detection (no value), with their study labels."""
+    rows = measurements[measurements["value"].isna()]
+    label_of = study_label_map(studies)
+    return pd.DataFrame(
+        {
+            "study": rows["study_id"].map(label_of).to_numpy(),
+            "group_label": rows["group_label"].to_numpy(),
+            "analyte": rows["analyte"].map(ANALYTE).to_numpy(),
+            "n": rows["n"].to_numpy(),
+            "pct_undetectable": rows["pct_undetectable"].to_numpy(),
+            "assay_vendor": rows["assay_vendor"].map(lambda c: label("assay_vendor", c)).to_numpy(),
+            "locator": rows["locator"].fillna("").to_numpy(),
+        }
+    )
+
+
+CONCENTRATION_COLUMNS = [
+    "study", "group_label", "group_role", "n", "statistic", "value", "sd", "se", "q1", "q3", "min", "max", "unit",
+    "spread_kind", "assay_vendor", "assay_id", "assay_attribution", "analyte_form", "specimen", "pct_undetectable",
+    "locator",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The Overview's numbers: what the filters keep, beside the atlas totals."""
+
+    studies: int
+    circulating: int
+    with_values: int
+    measurements: int
+    findings: int
+    total_studies: int
+    total_circulating: int
+
+
+def headline_counts(filtered: Tables, atlas: Tables) -> Headline:
+    """Counts of the filtered rows and of the whole atlas (circulating = studies measuring blood levels)."""
+
+    def circulating(studies: pd.DataFrame) -> int:
+        return int(studies["circulating_measured"].fillna(False).astype(bool).sum())
+
+    return Headline(
+        studies=len(filtered.studies),
+        circulating=circulating(filtered.studies),
+        with_values=int(filtered.measurements.loc[filtered.measurements["value"].notna(), "study_id"].nunique()),
+        measurements=len(filtered.measurements),
+        findings=len(filtered.findings),
+        total_studies=len(atlas.studies),
+        total_circulating=circulating(atlas.studies),
+    )
+
+
+CELL_COLUMNS = [
+    "study", "comparison", "direction", "orientation", "effect_measure", "effect_value", "p_text", "n",
+    "assay_vendor", "analyte_form", "locator",
+]  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
@@ -11,13 +12,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from rankl_atlas import export, upload
+from rankl_atlas import tables as atlas_tables
 from rankl_atlas.data import DataLoadError, Tables, data_dir, data_version, load_metadata, load_tables
 from rankl_atlas.filters import (
-    DEFAULT_SPECIES,
-    FILTER_TITLES,
-    MULTI_FILTERS,
+    FILTER_SPECS,
     PAGE_PARAMS,
     Filters,
+    FilterSpec,
     apply_filters,
     filter_options,
     parse_query_params,
@@ -26,6 +27,22 @@ from rankl_atlas.filters import (
 )
 from rankl_atlas.schema import label
 from rankl_atlas.validation import Issue, issues_frame
+
+
+class StateKey(StrEnum):
+    """Every st.session_state key this module uses besides the filter widgets (keyed by their URL param)."""
+
+    URL_READ = "_url_read"
+    URL_NOTICES = "_url_notices"
+    URL_PAGE_PARAMS = "_url_page_params"  # page parameters read from the URL, waiting for their page
+    PAGE_PARAMS = "_page_params"  # page parameters to write to the URL after this run
+    YEAR_BOUNDS = "_year_bounds"
+    CONTEXT = "_atlas_context"
+    VISITOR_RESULT = "_visitor_result"
+    VISITOR_ERROR = "_visitor_error"
+    VISITOR_FILE_ID = "_visitor_file_id"
+    UPLOAD_GENERATION = "_upload_generation"
+
 
 STUDIES_COLUMN_CONFIG = {
     "ref_no": st.column_config.NumberColumn("Ref.", format="%d", help="Number in Findlay & Atkins 2011"),
@@ -43,19 +60,39 @@ STUDIES_COLUMN_CONFIG = {
     "study_id": st.column_config.TextColumn("Permalink id", help="Open with ?study=<id>"),
 }
 
+#: Narrow, wrapped columns so comparison, direction and p fit at 1280 px.
+FINDING_COLUMN_CONFIG = {
+    "study": st.column_config.TextColumn("Study", width="small"),
+    "comparison": st.column_config.TextColumn("Comparison", width="large"),
+    "direction": st.column_config.TextColumn("Direction", width="small"),
+    "orientation": st.column_config.TextColumn("Orientation", width="small"),
+    "effect_measure": st.column_config.TextColumn("Measure", width="small"),
+    "effect_value": st.column_config.NumberColumn("Effect", width="small"),
+    "p_text": st.column_config.TextColumn("p", width="small"),
+    "n": st.column_config.NumberColumn("n", format="%d", width="small"),
+    "assay_vendor": st.column_config.TextColumn("Kit vendor", width="small"),
+    "analyte_form": st.column_config.TextColumn("Form", width="small"),
+    "locator": st.column_config.TextColumn("Where", width="small"),
+}
+
 MAX_TABLE_ROWS = 2000
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every page needs: all tables, the active filters, and the rows they keep."""
+    """What every page needs: the dataset, the active filters and the rows they keep.
 
+    atlas is the dataset as loaded (shared by all sessions); tables adds this visitor's uploaded rows.
+    """
+
+    atlas: Tables
     tables: Tables
     filters: Filters
     filtered: Tables
     metadata: dict
     folder: Path
+    version: str
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=2)
@@ -68,12 +105,17 @@ def _cached_tables(folder: str, version: str) -> Tables:
     return load_tables(Path(folder))
 
 
+@st.cache_resource(max_entries=64)
+def _filtered_shared(filters: Filters, folder: str, version: str) -> Tables:
+    """The rows one filter state keeps, computed once for every session that shows it (per data version)."""
+    return apply_filters(_cached_tables(folder, version), filters)
+
+
 def load_dataset(bundled: Path) -> tuple[Tables, dict, Path]:
     """The validated tables, metadata and data folder, or a clear error page (file, problem, rebuild command).
 
     The folder is $RANKL_ATLAS_DATA when set, else ``bundled``.
     """
-    st.session_state["_bundled_data"] = bundled
     folder = data_dir(bundled)
     try:
         tables = _cached_tables(str(folder), data_version(folder))
@@ -93,10 +135,11 @@ def _reset_filters(bounds: tuple[int, int]) -> None:
 
 
 def _set_filter_state(filters: Filters, bounds: tuple[int, int]) -> None:
-    for key in MULTI_FILTERS:
-        st.session_state[key] = list(getattr(filters, key))
-    st.session_state["year"] = filters.year or bounds
-    st.session_state["drafts"] = filters.drafts
+    for spec in FILTER_SPECS:
+        value = getattr(filters, spec.param)
+        if spec.kind == "range":
+            value = value or bounds
+        st.session_state[spec.param] = list(value) if spec.kind == "multi" else value
 
 
 def _read_url_once(options: dict[str, list[str]], bounds: tuple[int, int]) -> None:
@@ -105,61 +148,94 @@ def _read_url_once(options: dict[str, list[str]], bounds: tuple[int, int]) -> No
     The URL carries codes (``?disease=rheumatoid_arthritis``), never display labels, so shared links survive
     label changes. After this first read, the widgets are the state and the URL is written from them.
     """
-    if "_url_read" in st.session_state:
-        st.session_state["_url_notices"] = ()
+    if StateKey.URL_READ in st.session_state:
+        st.session_state[StateKey.URL_NOTICES] = ()
         return
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
     parsed = parse_query_params(raw, options, bounds)
     _set_filter_state(parsed.filters, bounds)
-    st.session_state["_url_read"] = True
-    st.session_state["_url_notices"] = parsed.notices
-    st.session_state["_url_page_params"] = {key: values for key, values in raw.items() if key in PAGE_PARAMS}
+    st.session_state[StateKey.URL_READ] = True
+    st.session_state[StateKey.URL_NOTICES] = parsed.notices
+    st.session_state[StateKey.URL_PAGE_PARAMS] = {key: values for key, values in raw.items() if key in PAGE_PARAMS}
 
 
-def sidebar_filters(tables: Tables, metadata: dict, folder: Path) -> Context:
-    """Draw the shared filters and return the page context.
+def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
+    """Draw the shared filters (from the registry) and return the page context.
 
     On a session's first run the filters come from the URL; malformed or unknown URL parameters are
     dropped with a visible notice.
     """
     visitor = visitor_state().result
-    if visitor is not None:
-        tables = upload.join_visitor_rows(tables, visitor.tables)
-    options = filter_options(tables.studies)
+    tables = atlas if visitor is None else upload.join_visitor_rows(atlas, visitor.tables)
+    options = filter_options(tables)
     bounds = year_bounds(tables.studies)
     _read_url_once(options, bounds)
-    if st.session_state.get("_year_bounds") not in (None, bounds) and tuple(st.session_state["year"]) == tuple(
-        st.session_state["_year_bounds"]
+    state = st.session_state
+    if state.get(StateKey.YEAR_BOUNDS) not in (None, bounds) and tuple(state["year"]) == tuple(
+        state[StateKey.YEAR_BOUNDS]
     ):
-        st.session_state["year"] = bounds  # the full range stays the full range when uploaded rows widen it
-    st.session_state["_year_bounds"] = bounds
-    st.session_state["_page_params"] = {}
-    for notice in st.session_state["_url_notices"]:
+        state["year"] = bounds  # the full range stays the full range when uploaded rows widen it
+    state[StateKey.YEAR_BOUNDS] = bounds
+    state[StateKey.PAGE_PARAMS] = {}
+    for notice in state[StateKey.URL_NOTICES]:
         st.warning(notice, icon=":material/warning:")
 
+    labels = _option_labels(tables)
     with st.sidebar:
         st.header("Filters")
-        _multi("disease", options, "All diseases")
-        st.slider(FILTER_TITLES["year"], min_value=bounds[0], max_value=bounds[1], step=1, key="year")
-        st.caption("Assay")
-        for key in ("vendor", "form"):
-            _multi(key, options)
-        more = ("analyte", "specimen", "species", "kind", "direction", "related")
-        with st.expander("More filters", expanded=any(st.session_state.get(k) for k in more if k != "species")):
-            for key in more:
-                _multi(key, options)
-            st.toggle(FILTER_TITLES["drafts"], key="drafts")
+        section = None
+        for spec in (s for s in FILTER_SPECS if not s.more):
+            if spec.section != section and spec.section:
+                st.caption(spec.section)
+            section = spec.section
+            _filter_widget(spec, options, bounds, labels)
+        more = [s for s in FILTER_SPECS if s.more]
+        with st.expander("More filters", expanded=any(_widget_is_active(s, bounds) for s in more)):
+            for spec in more:
+                _filter_widget(spec, options, bounds, labels)
         st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), width="stretch", key="reset_filters")
 
     filters = current_filters(bounds)
-    context = Context(tables, filters, apply_filters(tables, filters), metadata, folder)
-    st.session_state["_atlas_context"] = context
+    version = data_version(folder)
+    filtered = _filtered_shared(filters, str(folder), version) if visitor is None else apply_filters(tables, filters)
+    context = Context(atlas, tables, filters, filtered, metadata, folder, version)
+    state[StateKey.CONTEXT] = context
     return context
+
+
+def _widget_is_active(spec: FilterSpec, bounds: tuple[int, int]) -> bool:
+    value = st.session_state.get(spec.param)
+    if spec.kind == "range":
+        return value is not None and tuple(value) != tuple(bounds)
+    return bool(value)
+
+
+def _option_labels(tables: Tables) -> dict[str, dict[str, str]]:
+    """Display labels of codes that have no vocabulary: kits (vendor · kit, with row counts)."""
+    return {"kit": atlas_tables.kit_option_labels(tables)}
+
+
+def _filter_widget(spec: FilterSpec, options: dict, bounds: tuple[int, int], labels: dict) -> None:
+    if spec.kind == "range":
+        st.slider(spec.title, min_value=bounds[0], max_value=bounds[1], step=1, key=spec.param)
+    elif spec.kind == "toggle":
+        st.toggle(spec.title, key=spec.param)
+    else:
+        if spec.param in labels:
+            names = labels[spec.param]
+            format_func = lambda c, names=names: names.get(c, c)  # noqa: E731
+        elif spec.vocabulary is None:
+            format_func = str
+        else:
+            format_func = lambda c, v=spec.vocabulary: label(v, c)  # noqa: E731
+        st.multiselect(
+            spec.title, options[spec.param], format_func=format_func, key=spec.param, placeholder=spec.placeholder
+        )
 
 
 def page_param(key: str, options: list[str]) -> str | None:
     """Initial value of a page's own URL parameter (e.g. ``study``) on the session's first run, if valid."""
-    values = st.session_state.get("_url_page_params", {}).pop(key, None)
+    values = st.session_state.get(StateKey.URL_PAGE_PARAMS, {}).pop(key, None)
     if not values:
         return None
     if values[-1] in options:
@@ -177,39 +253,44 @@ def init_from_url(key: str, options: list[str], default: str | None = None) -> N
 def keep_in_url(key: str, value: str | None) -> None:
     """Carry a page's own parameter in the URL for this run (written with the filters at the end)."""
     if value:
-        st.session_state["_page_params"][key] = [value]
+        st.session_state[StateKey.PAGE_PARAMS][key] = [value]
+
+
+def url_choice(param: str, options: dict[str, str], default: str, label_text: str) -> str:
+    """A segmented control for a page's own choice, started from the URL and kept in it when not the default."""
+    init_from_url(param, list(options), default)
+    choice = st.segmented_control(label_text, list(options), format_func=options.get, key=param) or default
+    keep_in_url(param, choice if choice != default else None)
+    return choice
 
 
 def write_url(ctx: Context) -> None:
     """Write the filters (as codes) and the page's own parameters to the address bar."""
-    target = {**ctx.filters.to_query_params(), **st.session_state.get("_page_params", {})}
+    target = {**ctx.filters.to_query_params(), **st.session_state.get(StateKey.PAGE_PARAMS, {})}
     current = {key: st.query_params.get_all(key) for key in st.query_params}
     if current != target:
         st.query_params.from_dict(target)
 
 
-def _multi(key: str, options: dict[str, list[str]], placeholder: str = "All") -> None:
-    vocabulary = MULTI_FILTERS[key]
-    st.multiselect(
-        FILTER_TITLES[key],
-        options[key],
-        format_func=(lambda c: c) if vocabulary == "species" else (lambda c, v=vocabulary: label(v, c)),
-        key=key,
-        placeholder=placeholder,
-    )
-
-
 def current_filters(bounds: tuple[int, int]) -> Filters:
     """Filters from the sidebar widgets' state."""
-    state = st.session_state
-    year = tuple(int(y) for y in state.get("year", bounds))
-    values = {key: tuple(state.get(key, DEFAULT_SPECIES if key == "species" else ())) for key in MULTI_FILTERS}
-    return Filters(**values, year=None if year == tuple(bounds) else year, drafts=bool(state.get("drafts", False)))
+    state, default = st.session_state, Filters()
+    values = {}
+    for spec in FILTER_SPECS:
+        value = state.get(spec.param, getattr(default, spec.param))
+        if spec.kind == "range":
+            year = tuple(int(y) for y in (value or bounds))
+            values[spec.param] = None if year == tuple(bounds) else year
+        elif spec.kind == "toggle":
+            values[spec.param] = bool(value)
+        else:
+            values[spec.param] = tuple(value)
+    return Filters(**values)
 
 
 def context() -> Context:
     """The context app.py prepared for this run."""
-    return st.session_state["_atlas_context"]
+    return st.session_state[StateKey.CONTEXT]
 
 
 _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
@@ -317,27 +398,37 @@ class VisitorState:
 
 def visitor_state() -> VisitorState:
     """The visitor's upload state for this session."""
-    return VisitorState(st.session_state.get("_visitor_result"), st.session_state.get("_visitor_error"))
+    return VisitorState(st.session_state.get(StateKey.VISITOR_RESULT), st.session_state.get(StateKey.VISITOR_ERROR))
 
 
 def accept_upload(name: str, data: bytes, file_id: str) -> None:
     """Validate an uploaded file and keep its valid rows in this session only."""
-    st.session_state["_visitor_file_id"] = file_id
+    state = st.session_state
+    state[StateKey.VISITOR_FILE_ID] = file_id
     try:
         raw = upload.read_upload(name, data)
     except upload.UploadRejected as err:
-        st.session_state["_visitor_error"] = f"{name}: {err}"
+        state[StateKey.VISITOR_ERROR] = f"{name}: {err}"
         return
-    tables, _, _ = load_dataset(st.session_state["_bundled_data"])
-    st.session_state["_visitor_result"] = upload.validate_upload(raw, tables, file=name)
-    st.session_state["_visitor_error"] = None
+    state[StateKey.VISITOR_RESULT] = upload.validate_upload(raw, context().atlas, file=name)
+    state[StateKey.VISITOR_ERROR] = None
+
+
+def uploaded_file_id() -> str | None:
+    """The id of the file this session last accepted (so a rerun does not read it again)."""
+    return st.session_state.get(StateKey.VISITOR_FILE_ID)
+
+
+def upload_generation() -> int:
+    """A number that changes when the visitor removes their rows (it resets the uploader widget)."""
+    return st.session_state.get(StateKey.UPLOAD_GENERATION, 0)
 
 
 def clear_upload() -> None:
     """Forget the visitor's rows and reset the uploader."""
-    for key in ("_visitor_result", "_visitor_error", "_visitor_file_id"):
+    for key in (StateKey.VISITOR_RESULT, StateKey.VISITOR_ERROR, StateKey.VISITOR_FILE_ID):
         st.session_state.pop(key, None)
-    st.session_state["_upload_generation"] = st.session_state.get("_upload_generation", 0) + 1
+    st.session_state[StateKey.UPLOAD_GENERATION] = upload_generation() + 1
 
 
 def issues_table(issues: list[Issue]) -> pd.DataFrame:
@@ -354,7 +445,7 @@ def finish_run(ctx: Context) -> None:
     """After the page: write the URL, draw the footer, and drop this run's filtered frames from the session."""
     write_url(ctx)
     footer(ctx)
-    st.session_state.pop("_atlas_context", None)
+    st.session_state.pop(StateKey.CONTEXT, None)
 
 
 def footer(ctx: Context) -> None:

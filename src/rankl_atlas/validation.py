@@ -161,6 +161,66 @@ def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -
                 if pd.isna(getattr(row, col)):
                     issues.append(Issue(files["measurements"], pos, col, "", f"{col} is required when value is given"))
     issues.extend(_assay_agreement_issues(measurements, findings, files["findings"]))
+    if "assays" in tables:
+        for table in ("measurements", "findings"):
+            issues.extend(catalogue_issues(tables[table], tables["assays"], files[table]))
+    return issues
+
+
+def catalogue_issues(frame: pd.DataFrame, assays: pd.DataFrame, file: str) -> list[Issue]:
+    """Rows that name a kit must name one in the catalogue, with the catalogue's vendor and analyte.
+
+    A form inferred from the kit must be the form the catalogue says the kit detects; a kit-vs-kit finding
+    names both kits.
+    """
+    catalogue = assays.set_index("assay_id")
+    issues = []
+    for pos, row in zip((frame.index + 1).tolist(), frame.to_dict("records"), strict=True):
+        kit_columns = ["assay_id", "assay_id_other"] if "assay_id_other" in row else ["assay_id"]
+        for column in kit_columns:
+            kit = row.get(column)
+            if kit is None or pd.isna(kit):
+                continue
+            if kit not in catalogue.index:
+                issues.append(Issue(file, pos, column, kit, "assay_id does not exist in assays"))
+                continue
+            entry = catalogue.loc[kit]
+            if column == "assay_id" and row["assay_vendor"] != entry["vendor"]:
+                issues.append(
+                    Issue(
+                        file,
+                        pos,
+                        "assay_vendor",
+                        row["assay_vendor"],
+                        f"must be '{entry['vendor']}', the vendor of {kit}",
+                    )
+                )
+            if row["analyte"] in ("rankl", "opg") and row["analyte"] != entry["analyte"]:
+                issues.append(
+                    Issue(file, pos, "analyte", row["analyte"], f"must be '{entry['analyte']}', the analyte of {kit}")
+                )
+            if (
+                column == "assay_id"
+                and row.get("form_basis") == "inferred_from_kit"
+                and row["analyte_form"] != entry["form_detected"]
+            ):
+                issues.append(
+                    Issue(
+                        file,
+                        pos,
+                        "analyte_form",
+                        row["analyte_form"],
+                        f"must be '{entry['form_detected']}', the form {kit} detects",
+                    )
+                )
+        if row.get("comparison_type") == "kit_vs_kit" and (
+            pd.isna(row.get("assay_id")) or pd.isna(row.get("assay_id_other"))
+        ):
+            issues.append(
+                Issue(
+                    file, pos, "assay_id_other", "", "a kit_vs_kit finding names both kits (assay_id, assay_id_other)"
+                )
+            )
     return issues
 
 

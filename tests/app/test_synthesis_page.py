@@ -36,10 +36,10 @@ def test_poolable_strata_are_pooled_per_kit_and_form(tmp_path, monkeypatch):
     at = run_app("synthesis")
     assert not at.exception
     strata = [d.value for d in at.dataframe if "poolable" in d.value.columns][0].set_index("assay_vendor")
-    assert strata.loc["biomedica", "poolable"] and strata.loc["biomedica", "k_studies"] == 3
-    assert strata.loc["immundiagnostik", "poolable"] and strata.loc["immundiagnostik", "k_studies"] == 2
-    assert not strata.loc["rnd_systems", "poolable"]
-    assert "free" in strata.loc["biomedica", "stratum"] and "total" in strata.loc["immundiagnostik", "stratum"]
+    assert strata.loc["Biomedica", "poolable"] and strata.loc["Biomedica", "k_studies"] == 3
+    assert strata.loc["Immundiagnostik", "poolable"] and strata.loc["Immundiagnostik", "k_studies"] == 2
+    assert not strata.loc["R&D Systems", "poolable"]
+    assert "free" in strata.loc["Biomedica", "stratum"] and "total" in strata.loc["Immundiagnostik", "stratum"]
     assert "never pooled" in texts(at.caption)
     at.segmented_control(key="method").set_value("pm").run()
     strata_pm = [d.value for d in at.dataframe if "poolable" in d.value.columns][0]

@@ -20,7 +20,7 @@ def study(study_id: str, **kw) -> dict:
         study_id=study_id, ref_no=None, first_author=study_id[:-4].capitalize(), authors="X A", year=int(study_id[-4:]),
         title=f"Title of {study_id}", journal="J", study_kind="human_circulating", circulating_measured=True,
         species="human", condition_group="rheumatoid_arthritis", design="case_control", summary="s",
-        evidence_level="abstract", curation_status="curated",
+        evidence_level="abstract", curation_status="curated", source_set="review_2011", analytes_measured="rankl",
     )  # fmt: skip
     return {**base, **kw}
 
@@ -51,7 +51,7 @@ def sample_tables() -> Tables:
         "studies",
         [
             study("alpha2004"),
-            study("beta2008", condition_group="osteoporosis", first_author="Béta"),
+            study("beta2008", condition_group="osteoporosis", first_author="Béta", analytes_measured="opg"),
             study("gamma2007", species="mouse", study_kind="animal", condition_group="none"),
         ],
     )

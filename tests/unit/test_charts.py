@@ -2,39 +2,93 @@
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
+
 from rankl_atlas import charts
 from rankl_atlas.schema import COLOURS, DIRECTION_CLASS_COLOUR
-from tests.unit.frames import sample_tables
+from tests.unit.frames import finding, frame, sample_tables
 
 TABLES = sample_tables()
 
 
-def test_studies_per_year_counts_by_year_and_disease_on_an_integer_axis():
+def test_studies_per_year_counts_by_year_and_disease_area_on_an_integer_axis():
     table = charts.studies_per_year(TABLES.studies)
-    assert table[["year", "condition_group", "studies"]].values.tolist() == [
-        [2004, "rheumatoid_arthritis", 1],
-        [2007, "none", 1],
-        [2008, "osteoporosis", 1],
+    assert table[["year", "disease_area", "studies"]].values.tolist() == [
+        [2004, "joints", 1],
+        [2007, "other", 1],
+        [2008, "bone", 1],
     ]
     fig = charts.build_studies_per_year(TABLES.studies)
     assert fig.layout.barmode == "stack"
     assert fig.layout.xaxis.dtick == 1 and fig.layout.xaxis.tickformat == "d"
-    ra = next(t for t in fig.data if t.name == "Rheumatoid arthritis")
-    assert list(ra.x) == [2004] and list(ra.y) == [1]
-    assert ra.marker.color == COLOURS["condition_group"]["rheumatoid_arthritis"]
+    joints = next(t for t in fig.data if t.name == "Joints & rheumatic")
+    assert list(joints.x) == [2004] and list(joints.y) == [1]
+    assert joints.marker.color == COLOURS["disease_area"]["joints"]
+    # a count axis of at most 10 steps by whole numbers, so no label repeats (0, 0, 0, 1, 1, 1)
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.tickformat == "d"
+    # bars one year wide, legend short enough to sit under the plot
+    assert all(t.width == 0.8 for t in fig.data)
+    assert len(fig.data) <= 8
 
 
-def test_evidence_matrix_counts_directions_and_marks_cells_without_findings():
-    matrix = charts.evidence_matrix(TABLES.findings, "condition_group")
+def test_evidence_matrix_counts_studies_not_findings_and_marks_cells_without_findings():
+    matrix = charts.evidence_matrix(TABLES.findings, TABLES.studies, "condition_group")
     cell = matrix[(matrix["row"] == "rheumatoid_arthritis") & (matrix["analyte"] == "rankl")].iloc[0]
-    assert (cell["up"], cell["down"], cell["n_findings"], cell["n_studies"]) == (1, 1, 2, 1)
+    # alpha2004 has one 'higher' and one 'negative association' finding: one study in each class
+    assert (cell["studies_up"], cell["studies_down"], cell["n_findings"], cell["n_studies"]) == (1, 1, 2, 1)
     assert cell["summary_class"] == "mixed"
     empty = matrix[(matrix["row"] == "rheumatoid_arthritis") & (matrix["analyte"] == "opg")].iloc[0]
     assert empty["n_findings"] == 0 and empty["cell_text"] == "–"
 
 
+def test_one_study_with_many_findings_counts_once_in_its_square():
+    tables = sample_tables()
+    many = frame("findings", [finding(f"alpha2004-f{k}", direction="higher") for k in range(3, 12)])
+    findings = pd.concat([tables.findings, many], ignore_index=True)
+    matrix = charts.evidence_matrix(findings, tables.studies, "condition_group")
+    cell = matrix[(matrix["row"] == "rheumatoid_arthritis") & (matrix["analyte"] == "rankl")].iloc[0]
+    assert cell["studies_up"] == 1 and cell["findings_up"] == 10  # 1 + 9 'higher' findings of one study
+    fig = charts.build_evidence_map(matrix)
+    up = next(t for t in fig.data if t.name == "Higher / increase / positive")
+    assert list(up.text) == ["1"]
+    assert list(up.customdata[0][-2:]) == [1, 10]  # studies, findings (the hover names both)
+    assert re.search(r"(?<!%)\{[a-z_]+\}", up.hovertemplate) is None  # every {column} resolved to customdata
+
+
+def test_disease_rows_use_the_study_condition_not_the_group_condition():
+    """Schett 2004's findings are in a healthy population, but the study is a fracture study."""
+    tables = sample_tables()
+    findings = tables.findings.copy()
+    findings.loc[findings["finding_id"] == "alpha2004-f1", "condition_group"] = "healthy_population"
+    matrix = charts.evidence_matrix(findings, tables.studies, "condition_group")
+    assert "healthy_population" not in set(matrix["row"])
+    assert "rheumatoid_arthritis" in set(matrix["row"])
+
+
+def test_ratio_findings_share_one_column_with_opg_rankl_flipped():
+    tables = sample_tables()
+    ratios = frame(
+        "findings",
+        [
+            finding("alpha2004-f8", analyte="rankl_opg_ratio", analyte_form="unspecified", direction="higher"),
+            finding("alpha2004-f9", analyte="opg_rankl_ratio", analyte_form="unspecified", direction="lower"),
+        ],
+    )
+    rows = charts.oriented_findings(ratios, tables.studies)
+    assert list(rows["map_analyte"]) == ["ratio", "ratio"]
+    # OPG/RANKL lower = RANKL:OPG higher; the paper's own direction stays in 'direction'
+    assert list(rows["map_direction"]) == ["higher", "higher"]
+    assert list(rows["direction"]) == ["higher", "lower"]
+    assert "OPG/RANKL lower" in rows["orientation"].iloc[1]
+    matrix = charts.evidence_matrix(ratios, tables.studies)
+    cell = matrix[matrix["analyte"] == "ratio"].iloc[0]
+    assert (cell["studies_up"], cell["findings_up"]) == (1, 2)
+
+
 def test_evidence_map_puts_ids_in_customdata_and_draws_empty_cells_differently():
-    matrix = charts.evidence_matrix(TABLES.findings, "related_to")
+    matrix = charts.evidence_matrix(TABLES.findings, TABLES.studies, "related_to")
     fig = charts.build_evidence_map(matrix, "related_to")
     names = {t.name: t for t in fig.data}
     assert "No findings" in names
@@ -45,6 +99,52 @@ def test_evidence_map_puts_ids_in_customdata_and_draws_empty_cells_differently()
     assert list(null.text) == ["1"]
     down = names["Lower / decrease / negative"]
     assert [list(c[:2]) for c in down.customdata] == [["bmd", "rankl"], ["treatment", "rankl"]]
+
+
+def test_direction_classes_never_share_a_slot_in_a_cell():
+    offsets = list(charts.CLASS_OFFSET.values())
+    assert len(set(offsets)) == len(offsets) == 5
+    assert all(abs(o) < charts.CELL_WIDTH / 2 for o in offsets)
+
+
+def test_harvest_marks_one_per_study_and_direction():
+    tables = sample_tables()
+    many = frame("findings", [finding(f"alpha2004-f{k}", direction="higher") for k in range(3, 6)])
+    rows = charts.harvest_rows(pd.concat([tables.findings, many], ignore_index=True), tables.studies)
+    alpha_up = rows[(rows["study_id"] == "alpha2004") & (rows["direction_class"] == "up")]
+    assert len(alpha_up) == 1 and alpha_up["n_findings"].iloc[0] == 4
+
+
+def test_log_ticks_always_label_at_least_two_values_covering_the_data():
+    # Naylor 2003: 0.42 ng/mL alone on its axis; Chen 2010: 3.7-5.2 pmol/L within one decade
+    for low, high in ((0.39, 0.45), (3.70, 5.18), (0.1, 37.4), (2.0, 584.0)):
+        ticks = charts.log_ticks(low, high)
+        assert len(ticks) >= 2
+        assert ticks[0] <= low and ticks[-1] >= high
+    assert charts.log_ticks(3.70, 5.18) == [2.0, 5.0, 10.0]
+
+
+def test_forest_rows_lay_out_strata_comparisons_and_pools_top_down():
+    effects = pd.DataFrame(
+        [
+            dict(analyte="rankl", analyte_form="free", assay_vendor="biomedica", unit="pmol_l", study="A 2001",
+                 case_group="RA", control_group="controls", g=0.5),
+            dict(analyte="rankl", analyte_form="free", assay_vendor="biomedica", unit="pmol_l", study="B 2002",
+                 case_group="RA", control_group="controls", g=0.7),
+        ]
+    )  # fmt: skip
+    pooled = pd.DataFrame(
+        [dict(analyte="rankl", analyte_form="free", assay_vendor="biomedica", unit="pmol_l", stratum="S",
+              poolable=True, method="DerSimonian-Laird", k_studies=2)]
+    )  # fmt: skip
+    lines = charts.forest_rows(effects, pooled)
+    assert [(line.y, line.kind) for line in lines] == [
+        (0, "stratum"),
+        (1, "comparison"),
+        (2, "comparison"),
+        (3, "pooled"),
+    ]
+    assert lines[1].text == "A 2001: RA vs controls"
 
 
 def test_concentration_rows_take_error_bars_from_the_published_spread():

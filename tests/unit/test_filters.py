@@ -16,7 +16,7 @@ from rankl_atlas.filters import (
 from tests.unit.frames import sample_tables
 
 TABLES = sample_tables()
-OPTIONS = filter_options(TABLES.studies)
+OPTIONS = filter_options(TABLES)
 BOUNDS = year_bounds(TABLES.studies)
 
 
