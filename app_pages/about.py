@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rankl_atlas import ui
+from rankl_atlas import charts, search_log, ui
 from rankl_atlas.schema import data_dictionary
 
 ctx = ui.context()
@@ -32,6 +32,51 @@ st.markdown(
     "full text, or nothing (`citation_only`). PMIDs and DOIs are recorded only where we saw them. Values are stored "
     "exactly as published (value, spread, unit, assay); unknown is empty, never guessed. Summaries are our own words."
 )
+st.header("What 'disease' means here")
+st.markdown(
+    "The **Disease** filter and every chart row use the **study's condition group**: a fracture cohort's findings "
+    "count under *Fracture* even when the group measured was healthy at baseline. Each measurement and finding "
+    "keeps its own group's condition (e.g. the controls' *Healthy population*) in its `condition_group` column, "
+    "shown in the tables and downloads."
+)
+
+st.header("Coverage of the literature")
+st.markdown(
+    "Beyond the review's 59 references, the atlas holds the human studies of circulating RANKL/OPG found by a "
+    "systematic search of the stored pages corpus (protocol below; **Source** filter: *the review's references* / "
+    "*later literature*). The flow and the saturation curve are drawn from the logs."
+)
+logs = ui.search_logs(ctx)
+if logs is None:
+    st.caption("This data folder has no search logs.")
+else:
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(
+            charts.build_prisma_flow(search_log.prisma_counts(logs)),
+            ctx,
+            key="prisma",
+            alt="PRISMA 2020-style flow of the literature search, from the screening log.",
+            data=search_log.exclusion_table(logs),
+        )
+    with right:
+        curve = search_log.saturation_curve(logs)
+        ui.chart(
+            charts.build_saturation_curve(curve),
+            ctx,
+            key="saturation",
+            alt="Cumulative included studies and candidate records by query: a flattening curve means new queries "
+            "stopped finding new studies.",
+            data=curve,
+        )
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        ui.search_file_download(ctx, "protocol.md", "Protocol (Markdown)", "text/markdown")
+    with c2:
+        ui.search_file_download(ctx, "queries.csv", "Query log (CSV)", "text/csv")
+    with c3:
+        ui.search_file_download(ctx, "screening.csv", "Screening log (CSV)", "text/csv")
+
 st.header("Licence and how to cite")
 st.markdown(
     f"The extracted facts are published under **CC BY 4.0**. Cite as: *RANKL Atlas dataset, version "

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from rankl_atlas import export, ui
 from rankl_atlas import tables as atlas_tables
-from rankl_atlas import ui
 
 ctx = ui.context()
 st.title("Studies")
@@ -48,7 +48,14 @@ if chosen:
         strict=False,
     ):
         column.link_button(name, url, width="stretch")
+    repository = str(ctx.metadata.get("repository", ""))
     st.text(str(detail.study["summary"]))
+    if repository:
+        st.link_button(
+            "Report a problem with this study",
+            export.report_problem_url(repository, "studies", chosen),
+            icon=":material/flag:",
+        )
     st.dataframe(detail.facts, hide_index=True, width="stretch", height=38 + 35 * len(detail.facts))
     if isinstance(detail.study.get("curation_notes"), str):
         st.markdown("**Curator's notes**")
@@ -57,16 +64,23 @@ if chosen:
     if detail.measurements.empty:
         st.caption("No circulating concentrations recorded for this study.")
     else:
-        st.dataframe(atlas_tables.labelled(detail.measurements, "measurements"), hide_index=True, width="stretch")
+        st.dataframe(
+            atlas_tables.with_report_links(
+                atlas_tables.labelled(detail.measurements, "measurements"), "measurements", repository
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config=ui.REPORT_COLUMN_CONFIG,
+        )
     st.markdown(f"**Findings** ({len(detail.findings)})")
     if detail.findings.empty:
         st.caption("No comparisons or associations recorded for this study.")
     else:
         st.dataframe(
-            atlas_tables.labelled(detail.findings, "findings"),
+            atlas_tables.with_report_links(atlas_tables.labelled(detail.findings, "findings"), "findings", repository),
             hide_index=True,
             width="stretch",
-            column_config=ui.FINDING_COLUMN_CONFIG,
+            column_config={**ui.FINDING_COLUMN_CONFIG, **ui.REPORT_COLUMN_CONFIG},
         )
     st.divider()
 

@@ -20,7 +20,6 @@ it to $TMPDIR/rankl-benchmarks-quick.md unless --out is given.
 from __future__ import annotations
 
 import argparse
-import ast
 import asyncio
 import contextlib
 import datetime as dt
@@ -48,6 +47,7 @@ from playwright.async_api import async_playwright  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rankl_atlas.data import DATA_ENV, load_tables  # noqa: E402
+from rankl_atlas.navigation import PAGES as NAV_PAGES  # noqa: E402
 from rankl_atlas.schema import CONDITION_GROUP  # noqa: E402
 from rankl_atlas.synthetic import write_synthetic  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
@@ -169,17 +169,8 @@ class PageInfo:
 
 
 def registered_pages(app: Path = APP) -> list[PageInfo]:
-    """The st.Page(...) entries of app.py, in order, with their URL paths."""
-    pages = []
-    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page" and node.args:
-            first = node.args[0]
-            if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
-                continue
-            kwargs = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-            url = "" if kwargs.get("default") else str(kwargs.get("url_path") or Path(first.value).stem)
-            pages.append(PageInfo(first.value, url, str(kwargs.get("title") or Path(first.value).stem)))
-    return pages
+    """The pages app.py registers (rankl_atlas.navigation.PAGES), in order, with their URL paths."""
+    return [PageInfo(p.script, p.url_path, p.title) for p in NAV_PAGES]
 
 
 # --- machine -----------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from rankl_atlas.schema import (
     VOCABULARIES,
     column_names,
 )
+from rankl_atlas.search_log import log_issues, read_logs
 from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, validate_tables
 
 TABLES = ("studies", "measurements", "findings", "assays")
@@ -44,7 +45,8 @@ def read_source_csv(path: Path, table: str) -> tuple[pd.DataFrame, list[Issue]]:
 
 
 def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
-    """Read and validate the three source CSVs; raise ValidationFailed listing every bad cell."""
+    """Read and validate the source CSVs (and the search logs in ../search when present); raise ValidationFailed
+    listing every bad cell."""
     tables, issues = {}, []
     for table in TABLES:
         frame, found = read_source_csv(source_dir / f"{table}.csv", table)
@@ -54,6 +56,9 @@ def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
         reported = {(i.file, i.row, i.column) for i in issues}
         more = validate_tables(tables, {t: f"{t}.csv" for t in TABLES})
         issues += [i for i in more if (i.file, i.row, i.column) not in reported]
+    search_dir = source_dir.parent / "search"
+    if not issues and search_dir.is_dir():
+        issues += log_issues(read_logs(search_dir), tables["studies"])
     if issues:
         raise ValidationFailed(issues)
     return tables

@@ -23,7 +23,8 @@ from rankl_atlas.schema import (
     UNIT,
     label,
 )
-from rankl_atlas.synthesis import study_label_map
+from rankl_atlas.search_log import EXCLUSION_REASON
+from rankl_atlas.synthesis import convert_unit, study_label_map
 
 FONT = dict(family="sans-serif", size=13)
 WEBGL_POINTS = 1000
@@ -375,8 +376,8 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
     high = (value + spread).where(spread.notna())
     low = low.fillna(rows["q1"].astype(float)).fillna(rows["min"].astype(float))
     high = high.fillna(rows["q3"].astype(float)).fillna(rows["max"].astype(float))
-    rows["err_minus"] = (value - low).clip(lower=0)
-    rows["err_plus"] = (high - value).clip(lower=0)
+    rows["err_minus"] = (value - low).clip(lower=0).fillna(0.0)
+    rows["err_plus"] = (high - value).clip(lower=0).fillna(0.0)
     rows["spread_kind"] = np.select(
         [rows["sd"].notna(), rows["se"].notna(), rows["q1"].notna(), rows["min"].notna()],
         ["± SD", "± SE", "IQR", "range"],
@@ -398,6 +399,8 @@ MAX_LABELLED_POINTS = 20
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Tick values 1-2-5 × 10^k covering [low, high], always at least two labelled ticks."""
+    if not (np.isfinite(low) and np.isfinite(high)) or high <= 0:
+        return [1.0, 10.0]
     low = max(low, 1e-9)
     high = max(high, low)
     ticks = [
@@ -718,3 +721,171 @@ def _paper_p_text(row: dict) -> str:
     if isinstance(text, str) and text:
         return ("p " + text) if text[0] in "<>≤≥" else f"p = {text}"
     return "p not given"
+
+
+# --- Assays: values per kit, the talk figure ---------------------------------------------------------------
+
+HEALTHY_ROLES = ("control",)
+
+
+def kit_labels(assays: pd.DataFrame) -> pd.Series:
+    """assay_id -> 'Vendor · kit name'."""
+    text = assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + assays["kit_name"].astype(str)
+    return pd.Series(text.to_numpy(), index=assays["assay_id"].to_numpy())
+
+
+def kit_rows(measurements: pd.DataFrame, studies: pd.DataFrame, assays: pd.DataFrame) -> pd.DataFrame:
+    """Measurements with a value, each with its kit label ('Vendor · kit', or 'Vendor (kit not named)'), form,
+    whether the group is healthy/control, and the value in pmol/L where the unit converts (flagged)."""
+    rows = concentration_rows(measurements, studies)
+    names = kit_labels(assays)
+    unnamed = rows["assay_vendor"].map(lambda c: label("assay_vendor", c) + " (kit not named)")
+    rows["kit"] = (
+        rows["assay_id"].map(names).fillna(unnamed)
+        + " · "
+        + rows["analyte_form"].map(lambda c: label("analyte_form", c).lower())
+    )
+    rows["healthy"] = rows["group_role"].isin(HEALTHY_ROLES) | (rows["condition_group"] == "healthy_population")
+    rows["value_pmol_l"] = [
+        convert_unit(v, a, u, "pmol_l")
+        for v, a, u in zip(rows["value"].astype(float), rows["analyte"], rows["unit"], strict=True)
+    ]
+    rows["converted"] = rows["unit"] != "pmol_l"
+    return rows
+
+
+def kit_lod_pmol_l(assays: pd.DataFrame) -> pd.Series:
+    """assay_id -> the kit's stated limit of detection in pmol/L (kits without a stated LOD and unit left out)."""
+    known = assays[assays["lod"].notna() & assays["unit"].notna()]
+    values = [
+        convert_unit(float(v), a, u, "pmol_l")
+        for v, a, u in zip(known["lod"], known["analyte"], known["unit"], strict=True)
+    ]
+    return pd.Series(values, index=known["assay_id"].to_numpy(), dtype=float)
+
+
+def healthy_spread(rows: pd.DataFrame) -> float | None:
+    """Max/min ratio of healthy or control group values (pmol/L) across kits: how far kits disagree."""
+    healthy = rows[rows["healthy"] & (rows["value_pmol_l"] > 0)]
+    per_kit = healthy.groupby("kit")["value_pmol_l"].median()
+    if len(per_kit) < 2:
+        return None
+    return float(per_kit.max() / per_kit.min())
+
+
+def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) -> go.Figure:
+    """Every group value of one analyte on one log axis in pmol/L (converted where needed, raw value on hover),
+    grouped by kit and form, healthy/control groups apart from disease groups, each point labelled, with the
+    kit's LOD as a band where the catalogue states one."""
+    part = rows[rows["analyte"] == analyte].sort_values(["kit", "healthy"])
+    fig = go.Figure()
+    columns = ["study", "group_label", "value", "unit_label", "kit", "conversion"]
+    part = part.assign(
+        conversion=np.where(
+            part["converted"], "converted from " + part["unit_label"].astype(str) + " (provisional)", "as published"
+        )
+    )
+    for healthy, name, colour in ((True, "Healthy / control groups", "#009E73"), (False, "Disease groups", "#D55E00")):
+        sub = part[part["healthy"] == healthy]
+        if sub.empty:
+            continue
+        fig.add_scatter(
+            x=sub["kit"],
+            y=sub["value_pmol_l"],
+            mode="markers+text" if len(part) <= 40 else "markers",
+            text=sub["study"].astype(str) + ": " + sub["group_label"].astype(str).str.slice(0, 22),
+            textposition="middle right",
+            textfont=dict(size=9),
+            name=name,
+            marker=dict(size=9, color=colour, symbol=np.where(sub["converted"], "circle-open", "circle")),
+            customdata=sub[columns].astype(str).to_numpy(),
+            hovertemplate=hover(
+                "<b>{study}</b><br>{group_label}<br>%{y:.3g} pmol/L<br>as published: {value} {unit_label} ({conversion})"
+                "<br>{kit}",
+                columns,
+            ),
+        )
+    lods = kit_lod_pmol_l(assays)
+    kit_of_id = part.dropna(subset=["assay_id"]).drop_duplicates("kit").set_index("kit")["assay_id"]
+    order = list(dict.fromkeys(part["kit"]))
+    for kit, assay_id in kit_of_id.items():
+        if assay_id in lods.index:
+            i = order.index(kit)
+            fig.add_shape(
+                type="rect", x0=i - 0.4, x1=i + 0.4, y0=1e-6, y1=lods[assay_id], yref="y", xref="x",
+                fillcolor="#BBBBBB", opacity=0.35, line_width=0, layer="below",
+            )  # fmt: skip
+    if len(part):
+        ticks = log_ticks(float(part["value_pmol_l"].min()), float(part["value_pmol_l"].max()))
+        fig.update_yaxes(
+            type="log",
+            tickvals=ticks,
+            ticktext=[f"{t:g}" for t in ticks],
+            range=[np.log10(ticks[0]) - 0.05, np.log10(ticks[-1]) + 0.05],
+        )
+    fig.update_yaxes(title=f"{ANALYTE[analyte]} (pmol/L; open circles converted)")
+    fig.update_xaxes(title="Kit · form", categoryorder="array", categoryarray=order, tickangle=-30)
+    return _layout(fig, height=520, legend_title_text="Group")
+
+
+# --- Coverage: PRISMA 2020 flow and saturation curve ---------------------------------------------------------
+
+
+def build_prisma_flow(counts: dict) -> go.Figure:
+    """A PRISMA 2020-style flow diagram drawn from the search logs: identified → duplicates removed → screened →
+    excluded by reason → included."""
+    reasons = "<br>".join(
+        f"{EXCLUSION_REASON.get(code, code)}: {n}" for code, n in counts["excluded_by_reason"].items()
+    )
+    boxes = [
+        (
+            0.3,
+            0.9,
+            f"Records identified<br>{counts['queries']} queries of the stored pages corpus<br><b>n = {counts['identified']}</b>",
+        ),
+        (0.8, 0.9, f"Duplicates removed<br><b>n = {counts['duplicates_removed']}</b>"),
+        (0.3, 0.6, f"Records screened (title and abstract)<br><b>n = {counts['screened']}</b>"),
+        (0.8, 0.55, f"Records excluded <b>n = {counts['excluded']}</b><br>{reasons}"),
+        (0.3, 0.2, f"Studies included in the atlas<br><b>n = {counts['included']}</b>"),
+    ]
+    fig = go.Figure()
+    for x, y, text in boxes:
+        fig.add_annotation(
+            x=x, y=y, xref="paper", yref="paper", text=text, showarrow=False, align="center",
+            bordercolor="#555555", borderwidth=1, borderpad=8, bgcolor="#F7F7F7", font=dict(size=12),
+        )  # fmt: skip
+    for (x0, y0), (x1, y1) in (
+        ((0.3, 0.84), (0.3, 0.68)),
+        ((0.3, 0.53), (0.3, 0.27)),
+        ((0.45, 0.9), (0.66, 0.9)),
+        ((0.45, 0.6), (0.6, 0.58)),
+    ):
+        fig.add_shape(
+            type="line", x0=x0, y0=y0, x1=x1, y1=y1, xref="paper", yref="paper",
+            line=dict(color="#555555", width=1.5),
+        )  # fmt: skip
+    fig.update_xaxes(visible=False, range=[0, 1])
+    fig.update_yaxes(visible=False, range=[0, 1])
+    return _layout(fig, height=460, showlegend=False, margin=dict(l=10, r=10, t=10, b=10))
+
+
+def build_saturation_curve(curve: pd.DataFrame) -> go.Figure:
+    """Cumulative new included studies (and candidate records) by query, in the order run."""
+    fig = go.Figure()
+    columns = ["query_id", "area", "new_includes"]
+    for column, name, colour in (
+        ("cumulative_includes", "Included studies", "#0072B2"),
+        ("cumulative_candidates", "Candidate records", "#E69F00"),
+    ):
+        fig.add_scatter(
+            x=curve["query_number"],
+            y=curve[column],
+            mode="lines",
+            name=name,
+            line=dict(color=colour, width=2),
+            customdata=curve[columns].astype(str).to_numpy(),
+            hovertemplate=hover("query %{x} ({query_id}, {area})<br>" + name.lower() + " so far: %{y}", columns),
+        )
+    fig.update_xaxes(title="Queries run (areas in turn)", tickformat="d", rangemode="tozero")
+    fig.update_yaxes(title="Cumulative count", tickformat="d", rangemode="tozero")
+    return _layout(fig, height=360)

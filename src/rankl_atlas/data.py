@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from rankl_atlas.build import REBUILD_COMMAND, TABLES
 from rankl_atlas.schema import column_names
+from rankl_atlas.search_log import SearchLogs, read_logs
 from rankl_atlas.validation import Issue, as_contract_dtypes, validate_tables
 
 DATA_ENV = "RANKL_ATLAS_DATA"
@@ -94,3 +95,9 @@ def load_metadata(folder: Path) -> dict:
     """datapackage.json of the data folder (empty dict when absent)."""
     path = folder / "datapackage.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def load_search_logs(folder: Path) -> SearchLogs | None:
+    """The literature search's logs beside the data (data/search), or None when this folder has none."""
+    search = folder / "search"
+    return read_logs(search) if (search / "screening.csv").exists() else None

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
+from urllib.parse import quote, urlencode
 
 import bibtexparser
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import rispy
 from bibtexparser.model import Entry, Field
+
+from rankl_atlas.schema import label
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -24,21 +30,55 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with BOM so spreadsheets detect the encoding), formulas made inert."""
-    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+@dataclass(frozen=True)
+class ExportContext:
+    """What every download says about itself: dataset version, the filters (text and slug), the view's URL."""
+
+    version: str
+    filters: str
+    slug: str
+    url: str = ""
+    date: str = ""
+
+    def header(self) -> str:
+        """One line: atlas, version, filters, date and URL."""
+        parts = [f"RANKL Atlas dataset v{self.version}", f"filters: {self.filters}"]
+        if self.date:
+            parts.append(f"exported {self.date}")
+        if self.url:
+            parts.append(self.url)
+        return " · ".join(parts)
 
 
-def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """Parquet bytes of the rows as they are."""
+def to_csv_bytes(frame: pd.DataFrame, context: ExportContext | None = None) -> bytes:
+    """UTF-8 CSV (with BOM so spreadsheets detect the encoding), formulas made inert; with a context, a first
+    '# ' comment line names the dataset version and filters (read it with pandas.read_csv(comment='#'))."""
+    body = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
+    if context is not None:
+        body = "# " + context.header().replace("\n", " ") + "\n" + body
+    return body.encode("utf-8-sig")
+
+
+def to_parquet_bytes(frame: pd.DataFrame, context: ExportContext | None = None) -> bytes:
+    """Parquet bytes of the rows as they are; the dataset version and filters in the file's key-value metadata."""
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+    if context is not None:
+        meta = dict(table.schema.metadata or {})
+        meta.update(
+            {b"rankl_atlas_version": context.version.encode(), b"rankl_atlas_filters": context.filters.encode()}
+        )
+        if context.url:
+            meta[b"rankl_atlas_url"] = context.url.encode()
+        table = table.replace_schema_metadata(meta)
     buffer = io.BytesIO()
-    frame.reset_index(drop=True).to_parquet(buffer, index=False)
+    pq.write_table(table, buffer)
     return buffer.getvalue()
 
 
-def export_name(table: str, slug: str, extension: str) -> str:
-    """File name that carries the table and the filters, e.g. 'rankl-atlas_studies_all.csv'."""
-    return f"rankl-atlas_{table}_{slug}.{extension}"
+def export_name(table: str, slug: str, extension: str, version: str | None = None) -> str:
+    """File name that carries the table, dataset version and filters, e.g. 'rankl-atlas_v1.1.0_studies_all.csv'."""
+    prefix = f"rankl-atlas_v{version}" if version else "rankl-atlas"
+    return f"{prefix}_{table}_{slug}.{extension}"
 
 
 def _authors(text: object) -> list[str]:
@@ -69,49 +109,134 @@ def _text(value: object) -> str | None:
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
-def to_ris(studies: pd.DataFrame) -> bytes:
-    """RIS records of the studies (journal articles), written with rispy."""
+def inert(value: object) -> str | None:
+    """Text that a spreadsheet or reference manager would run as a formula gets a leading apostrophe."""
+    text = _text(value)
+    return "'" + text if text and text.startswith(FORMULA_START) else text
+
+
+class _UnnumberedRisWriter(rispy.RisWriter):
+    """rispy's writer without the '1.' numbering line before each record (not part of the RIS standard)."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def kits_by_study(measurements: pd.DataFrame, findings: pd.DataFrame) -> dict[str, str]:
+    """study_id -> 'Vendor (stated|inferred) [assay_id]; ...' from its rows, for the citation exports."""
+    rows = pd.concat(
+        [frame[["study_id", "assay_vendor", "assay_attribution", "assay_id"]] for frame in (measurements, findings)]
+    ).drop_duplicates()
+    rows = rows[rows["assay_vendor"] != "not_reported"]
+    out: dict[str, str] = {}
+    for study_id, part in rows.groupby("study_id"):
+        out[study_id] = "; ".join(
+            f"{label('assay_vendor', r.assay_vendor)} ({r.assay_attribution})"
+            + (f" [{r.assay_id}]" if isinstance(r.assay_id, str) else "")
+            for r in part.itertuples(index=False)
+        )
+    return out
+
+
+def to_ris(studies: pd.DataFrame, kits: dict[str, str] | None = None, context: ExportContext | None = None) -> bytes:
+    """RIS records of the studies (journal articles) with standard tags only, written with rispy.
+
+    The curators' summary and the assay kit go in N1 notes labelled as the atlas's; text fields that a
+    spreadsheet would run as a formula are made inert. No numbering lines.
+    """
+    kits = kits or {}
     entries = []
     for row in studies.itertuples(index=False):
         start, end = _pages(row.pages)
+        notes = [f"PMID: {row.pmid}"] if _text(row.pmid) else []
+        notes.append(f"RANKL Atlas curators' summary (ours, not the abstract): {inert(row.summary)}")
+        if row.study_id in kits:
+            notes.append(f"RANKL Atlas assay kit(s): {kits[row.study_id]}")
+        if context is not None:
+            notes.append(context.header())
         entry = {
             "type_of_reference": "JOUR",
             "id": row.study_id,
-            "authors": _authors(row.authors),
-            "title": row.title,
+            "authors": [inert(a) for a in _authors(row.authors)],
+            "title": inert(row.title),
             "year": str(row.year),
-            "journal_name": row.journal,
-            "volume": _text(row.volume),
+            "journal_name": inert(row.journal),
+            "volume": inert(row.volume),
             "start_page": start,
             "end_page": end,
             "doi": _text(row.doi),
-            "notes": [f"PMID: {row.pmid}"] if _text(row.pmid) else None,
-            "abstract": _text(row.summary),
+            "notes": notes,
         }
         entries.append({k: v for k, v in entry.items() if v not in (None, [], "")})
-    return rispy.dumps(entries).encode("utf-8")
+    return rispy.dumps(entries, implementation=_UnnumberedRisWriter).encode("utf-8")
 
 
 def _braces_safe(text: str) -> str:
     return text.replace("{", "(").replace("}", ")")
 
 
-def to_bibtex(studies: pd.DataFrame) -> bytes:
-    """BibTeX @article entries of the studies (keys are study ids), written with bibtexparser."""
+def to_bibtex(studies: pd.DataFrame, kits: dict[str, str] | None = None, context: ExportContext | None = None) -> bytes:
+    """BibTeX @article entries of the studies (keys are study ids), written with bibtexparser.
+
+    Standard fields only, plus a 'note' holding the kit and the curators' summary labelled as ours; a leading
+    @comment names the dataset version and filters. Formula-like text is made inert.
+    """
+    kits = kits or {}
     library = bibtexparser.Library()
+    if context is not None:
+        library.add(bibtexparser.model.ExplicitComment(context.header()))
     for row in studies.itertuples(index=False):
         start, end = _pages(row.pages)
+        note = f"RANKL Atlas curators' summary (ours): {inert(row.summary)}"
+        if row.study_id in kits:
+            note = f"RANKL Atlas assay kit(s): {kits[row.study_id]}. {note}"
         values = {
-            "author": " and ".join(_authors(row.authors)),
-            "title": row.title,
-            "journal": row.journal,
+            "author": " and ".join(inert(a) for a in _authors(row.authors)),
+            "title": inert(row.title),
+            "journal": inert(row.journal),
             "year": str(row.year),
-            "volume": _text(row.volume),
+            "volume": inert(row.volume),
             "pages": f"{start}--{end}" if start and end else start,
             "doi": _text(row.doi),
             "pmid": _text(row.pmid),
+            "note": note,
         }
         fields = [Field(k, _braces_safe(str(v))) for k, v in values.items() if v]
         library.add(Entry("article", row.study_id, fields))
     stack = bibtexparser.middlewares.default_unparse_stack(allow_inplace_modification=True)  # no deep copy
     return bibtexparser.write_string(library, unparse_stack=stack).encode("utf-8")
+
+
+def view_citation(title: str, version: str, url: str, filters: str, accessed: str) -> tuple[str, str]:
+    """A citation text and a BibTeX @misc entry for one view of the atlas (version, access date, exact URL)."""
+    year = accessed[:4]
+    text = (
+        f"RANKL Atlas contributors ({year}). {title}. Dataset version {version}. View: {filters}. {url} "
+        f"(accessed {accessed})."
+    )
+    key = "rankl_atlas_v" + re.sub(r"[^0-9a-z]", "_", version.lower()) + "_" + accessed.replace("-", "")
+    library = bibtexparser.Library()
+    fields = {
+        "author": "{RANKL Atlas contributors}",
+        "title": _braces_safe(title),
+        "year": year,
+        "version": version,
+        "howpublished": "Streamlit web application and CC BY 4.0 dataset",
+        "note": _braces_safe(f"View: {filters}"),
+        "url": url,
+        "urldate": accessed,
+    }
+    library.add(Entry("misc", key, [Field(k, v) for k, v in fields.items()]))
+    return text, bibtexparser.write_string(library)
+
+
+def report_problem_url(repository: str, table: str, row_id: str, field: str = "", source_says: str = "") -> str:
+    """A prefilled GitHub new-issue URL to report a problem with one row (id, field, what the source says)."""
+    title = f"Data problem: {table} {row_id}" + (f", {field}" if field else "")
+    body = (
+        f"**Row**: `{row_id}` ({table})\n**Field**: {field or '(which column?)'}\n"
+        f"**What the source says** (quote and where: abstract, Table 2…): {source_says or ''}\n"
+        "**Source link**: \n"
+    )
+    query = urlencode({"title": title, "body": body, "labels": "data"}, quote_via=quote)
+    return f"{repository.rstrip('/')}/issues/new?{query}"

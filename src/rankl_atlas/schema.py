@@ -467,7 +467,12 @@ STUDY_FIELDS: tuple[Field, ...] = (
     _f("authors", "string", "Authors as 'Surname AB; Surname C; ...' (empty when not printed on the page read).", True),
     _f("year", "int", "Publication year."),
     _f("title", "string", "Title as published."),
-    _f("journal", "string", "Journal (abbreviated as in the reference list)."),
+    _f(
+        "journal",
+        "string",
+        "Journal (abbreviated as in the reference list); empty when the page read did not print it.",
+        True,
+    ),
     _f("volume", "string", "Volume.", True),
     _f("pages", "string", "Pages.", True),
     _f("study_kind", "string", "What kind of study this is.", vocabulary="study_kind"),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import quote, quote_plus, urlparse
 
+import numpy as np
 import pandas as pd
 
 from rankl_atlas.data import Tables
-from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, label
+from rankl_atlas.export import kits_by_study, report_problem_url
+from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, label
 from rankl_atlas.synthesis import study_label_map
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
@@ -173,6 +176,11 @@ def study_detail(tables: Tables, study_id: str) -> StudyDetail:
         f"{' ' + str(study['volume']) if pd.notna(study['volume']) else ''}"
         f"{':' + str(study['pages']) if pd.notna(study['pages']) else ''}"
     )
+    kits = kits_by_study(
+        tables.measurements[tables.measurements["study_id"] == study_id],
+        tables.findings[tables.findings["study_id"] == study_id],
+    ).get(study_id, "not reported")
+    facts = pd.concat([facts, pd.DataFrame([("Assay kit(s) (attribution)", kits)], columns=["field", "value"])])
     return StudyDetail(
         study=study,
         label=str(study_label_map(tables.studies[tables.studies["study_id"] == study_id]).iloc[0]),
@@ -266,3 +274,107 @@ CELL_COLUMNS = [
     "study", "comparison", "direction", "orientation", "effect_measure", "effect_value", "p_text", "n",
     "assay_vendor", "analyte_form", "locator",
 ]  # fmt: skip
+
+
+def assay_catalogue(assays: pd.DataFrame) -> pd.DataFrame:
+    """The kit catalogue for display: what each kit detects, LOD, range and the source read."""
+    unit = assays["unit"].map(lambda c: "" if pd.isna(c) else label("unit", c))
+
+    def number(series: pd.Series) -> pd.Series:
+        return series.map(lambda v: "" if pd.isna(v) else f"{float(v):g}")
+
+    return pd.DataFrame(
+        {
+            "kit": (assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + assays["kit_name"]).to_numpy(),
+            "catalogue": assays["catalogue_numbers"].fillna("").to_numpy(),
+            "analyte": assays["analyte"].map(ANALYTE).to_numpy(),
+            "detects": assays["form_detected"].map(lambda c: label("analyte_form", c)).to_numpy(),
+            "form_note": assays["form_note"].fillna("").to_numpy(),
+            "method": assays["method"].map(lambda c: label("kit_method", c)).to_numpy(),
+            "lod": (number(assays["lod"]) + " " + unit).str.strip().to_numpy(),
+            "range": np.where(
+                assays["range_low"].notna() & assays["range_high"].notna(),
+                number(assays["range_low"]) + "–" + number(assays["range_high"]) + " " + unit,
+                "",
+            ),
+            "samples": assays["sample_types"].fillna("").to_numpy(),
+            "source": assays["source_url"].str.split(" | ", regex=False).str[0].to_numpy(),
+            "source_note": assays["source_note"].to_numpy(),
+            "assay_id": assays["assay_id"].to_numpy(),
+        }
+    )
+
+
+def undetectable_by_kit(kit_rows: pd.DataFrame, measurements: pd.DataFrame) -> pd.DataFrame:
+    """Per kit: groups reported, groups with a share below detection, and the mean share among those."""
+    every = measurements.assign(kit=measurements["assay_id"].fillna("(no kit named) " + measurements["assay_vendor"]))
+    grouped = every.groupby("kit")
+    table = pd.DataFrame(
+        {
+            "groups": grouped.size(),
+            "groups_with_share_undetectable": grouped["pct_undetectable"].count(),
+            "mean_pct_undetectable": grouped["pct_undetectable"].mean().round(1),
+        }
+    ).reset_index()
+    return table.sort_values("groups", ascending=False).reset_index(drop=True)
+
+
+def kit_comparisons(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Findings that compare two kits on the same samples (comparison_type kit_vs_kit)."""
+    rows = findings[findings["comparison_type"] == "kit_vs_kit"]
+    label_of = study_label_map(studies)
+    return pd.DataFrame(
+        {
+            "study": rows["study_id"].map(label_of).to_numpy(),
+            "kit": rows["assay_id"].to_numpy(),
+            "other_kit": rows["assay_id_other"].to_numpy(),
+            "analyte": rows["analyte"].map(lambda c: label("analyte", c)).to_numpy(),
+            "comparison": rows["comparison"].to_numpy(),
+            "effect": rows["effect_measure"].fillna("").to_numpy(),
+            "value": rows["effect_value"].to_numpy(),
+            "notes": rows["notes"].fillna("").to_numpy(),
+        }
+    )
+
+
+def fold(text: object) -> str:
+    """Lowercase text without accents or hyphens ('Mezquita-Raya' -> 'mezquita raya'), for loose matching."""
+    plain = unicodedata.normalize("NFKD", "" if text is None or text != text else str(text))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[-‐‑–—_/.,;:()\[\]]+", " ", plain)
+
+
+def find_studies(studies: pd.DataFrame, query: str, limit: int = 8) -> pd.DataFrame:
+    """Studies whose authors, title, year, PMID or DOI contain every word of the query (accents ignored)."""
+    words = fold(query).split()
+    if not words:
+        return studies.iloc[0:0][["study_id"]].assign(label="")
+    haystack = (
+        studies["first_author"].fillna("").astype(str)
+        + " "
+        + studies["authors"].fillna("").astype(str)
+        + " "
+        + studies["title"].astype(str)
+        + " "
+        + studies["year"].astype(str)
+        + " "
+        + studies["pmid"].fillna("").astype(str)
+        + " "
+        + studies["doi"].fillna("").astype(str)
+    ).map(fold)
+    doi_query = query.strip().lower()
+    mask = pd.Series(True, index=studies.index)
+    for word in words:
+        mask &= haystack.str.contains(word, regex=False)
+    mask |= studies["doi"].fillna("").str.lower().eq(doi_query) | studies["pmid"].fillna("").eq(query.strip())
+    found = studies[mask].sort_values(["year", "study_id"], ascending=[False, True]).head(limit)
+    return pd.DataFrame(
+        {"study_id": found["study_id"].to_numpy(), "label": [study_choice_labels(found)[s] for s in found["study_id"]]}
+    )
+
+
+def with_report_links(frame: pd.DataFrame, table: str, repository: str) -> pd.DataFrame:
+    """The rows with a 'report' column: a prefilled new-issue link for each row id (a new frame)."""
+    key = TABLE_KEYS[table]
+    links = frame[key].map(lambda row_id: report_problem_url(repository, table, str(row_id)))
+    return frame.assign(report=links.to_numpy())

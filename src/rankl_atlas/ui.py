@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import gc
+import os
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from rankl_atlas import export, upload
+from rankl_atlas import export, figures, upload
 from rankl_atlas import tables as atlas_tables
-from rankl_atlas.data import DataLoadError, Tables, data_dir, data_version, load_metadata, load_tables
+from rankl_atlas.data import (
+    DataLoadError,
+    Tables,
+    data_dir,
+    data_version,
+    load_metadata,
+    load_search_logs,
+    load_tables,
+)
 from rankl_atlas.filters import (
     FILTER_SPECS,
     PAGE_PARAMS,
@@ -25,6 +37,7 @@ from rankl_atlas.filters import (
     shown_safely,
     year_bounds,
 )
+from rankl_atlas.navigation import PAGES as PAGE_LIST
 from rankl_atlas.schema import label
 from rankl_atlas.validation import Issue, issues_frame
 
@@ -42,6 +55,7 @@ class StateKey(StrEnum):
     VISITOR_ERROR = "_visitor_error"
     VISITOR_FILE_ID = "_visitor_file_id"
     UPLOAD_GENERATION = "_upload_generation"
+    OPEN_STUDY = "_open_study"  # the search box asked to open a study's detail view
 
 
 STUDIES_COLUMN_CONFIG = {
@@ -75,6 +89,21 @@ FINDING_COLUMN_CONFIG = {
     "locator": st.column_config.TextColumn("Where", width="small"),
 }
 
+REPORT_COLUMN_CONFIG = {
+    "report": st.column_config.LinkColumn(
+        "Report", help="Open a prefilled issue about this row", display_text="report ↗"
+    ),
+}
+CATALOGUE_COLUMN_CONFIG = {
+    "kit": st.column_config.TextColumn("Kit", width="medium"),
+    "detects": st.column_config.TextColumn("Detects", help="Form of the analyte the kit detects, as its source says"),
+    "form_note": st.column_config.TextColumn("What the source says", width="medium"),
+    "lod": st.column_config.TextColumn("LOD"),
+    "range": st.column_config.TextColumn("Range"),
+    "source": st.column_config.LinkColumn("Source", display_text="open ↗"),
+    "source_note": st.column_config.TextColumn("Source note", width="large"),
+}
+
 MAX_TABLE_ROWS = 2000
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 
@@ -95,14 +124,25 @@ class Context:
     version: str
 
 
+#: Benchmarks set RANKL_ATLAS_GC_FREEZE=0 to measure the server as Streamlit ships it.
+GC_FREEZE = os.environ.get("RANKL_ATLAS_GC_FREEZE", "1") != "0"
+
+
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=2)
 def _cached_tables(folder: str, version: str) -> Tables:
     """Load and validate once per data version (file sizes and mtimes); one copy shared by all sessions.
 
     cache_resource rather than cache_data: cache_data hands every session its own unpickled copy (measured
     ~240 MB per session at 1000x data); the frames are never modified (every function in src/ is pure).
+    After the load, every object alive (the imported libraries and the dataset) is moved to the garbage
+    collector's permanent generation (gc.freeze), so the full collection Streamlit runs after each script run
+    no longer walks them (see docs/benchmarks.md, "Many viewers").
     """
-    return load_tables(Path(folder))
+    tables = load_tables(Path(folder))
+    if GC_FREEZE:
+        gc.collect()
+        gc.freeze()
+    return tables
 
 
 @st.cache_resource(max_entries=64)
@@ -182,6 +222,7 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
 
     labels = _option_labels(tables)
     with st.sidebar:
+        _study_search(tables)
         st.header("Filters")
         section = None
         for spec in (s for s in FILTER_SPECS if not s.more):
@@ -201,6 +242,25 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
     context = Context(atlas, tables, filters, filtered, metadata, folder, version)
     state[StateKey.CONTEXT] = context
     return context
+
+
+def _open_study(study_id: str) -> None:
+    st.session_state["study"] = study_id
+    st.session_state[StateKey.OPEN_STUDY] = True
+
+
+def _study_search(tables: Tables) -> None:
+    """A search box that finds a study by author, title words, PMID or DOI and opens its detail view."""
+    if st.session_state.pop(StateKey.OPEN_STUDY, False):
+        st.switch_page(next(p.script for p in PAGE_LIST if p.key == "studies"))
+    text = st.text_input("Find a study", key="find", placeholder="Author, title words, PMID or DOI")
+    if not text.strip():
+        return
+    found = atlas_tables.find_studies(tables.studies, text)
+    if found.empty:
+        st.caption("No study matches.")
+    for row in found.itertuples(index=False):
+        st.button(row.label, key=f"find_{row.study_id}", on_click=_open_study, args=(row.study_id,), width="stretch")
 
 
 def _widget_is_active(spec: FilterSpec, bounds: tuple[int, int]) -> bool:
@@ -325,8 +385,19 @@ def nothing_left(ctx: Context, frame: pd.DataFrame, what: str = "studies") -> bo
     return True
 
 
-def chart(fig: go.Figure, ctx: Context, *, key: str, alt: str, data: pd.DataFrame, on_select=None, **kwargs):
-    """A Plotly chart with a caption of the active filters and its data in an expander beneath."""
+def chart(
+    fig: go.Figure,
+    ctx: Context,
+    *,
+    key: str,
+    alt: str,
+    data: pd.DataFrame,
+    title: str | None = None,
+    on_select=None,
+    **kwargs,
+):
+    """A Plotly chart with a caption of the active filters, figure downloads (SVG, 300-dpi PNG) and its data
+    table, which is built only when the reader asks for it."""
     event = st.plotly_chart(
         fig,
         key=key,
@@ -335,17 +406,51 @@ def chart(fig: go.Figure, ctx: Context, *, key: str, alt: str, data: pd.DataFram
         width="stretch",
         **kwargs,
     )
-    st.caption(f"{alt} Filters: {ctx.filters.describe()}.")
-    with st.expander("Data behind this chart"):
+    caption = f"{alt} Filters: {ctx.filters.describe()}."
+    st.caption(caption)
+    title = title or alt.split(". ")[0].rstrip(".")
+    source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
+    left, right = st.columns([1, 3])
+    with left:
+        show = st.toggle("Data behind this chart", key=f"{key}_show_data")
+    with right, st.popover("Download figure", icon=":material/download:"):
+        for fmt, column, label_text in (
+            ("svg", "double", "SVG (vector)"),
+            ("png", "single", "PNG 300 dpi, single column (85 mm)"),
+            ("png", "double", "PNG 300 dpi, double column (180 mm)"),
+        ):
+            st.download_button(
+                label_text,
+                partial(figures.figure_bytes, fig, title, caption, source, fmt, column),
+                file_name=f"rankl-atlas_v{ctx.metadata.get('version', '')}_{key}_{column}_{ctx.filters.slug()}.{fmt}",
+                mime="image/svg+xml" if fmt == "svg" else "image/png",
+                key=f"{key}_{fmt}_{column}",
+                on_click="ignore",
+            )
+    if show:
         if len(data) > MAX_TABLE_ROWS:
             st.caption(f"First {MAX_TABLE_ROWS} of {len(data)} rows; the page's downloads hold them all.")
         st.dataframe(data.head(MAX_TABLE_ROWS), hide_index=True, width="stretch")
     return event
 
 
+def export_context(ctx: Context) -> export.ExportContext:
+    """What each download states about itself: dataset version, filters, date and the view's URL."""
+    return export.ExportContext(
+        version=str(ctx.metadata.get("version", "")),
+        filters=ctx.filters.describe(),
+        slug=ctx.filters.slug(),
+        url=view_url(ctx),
+        date=date.today().isoformat(),
+    )
+
+
 def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> None:
-    """CSV and Parquet of each given table, RIS and BibTeX of the filtered studies."""
-    slug = ctx.filters.slug()
+    """CSV and Parquet of each given table, RIS and BibTeX of the filtered studies; names and headers carry the
+    dataset version and the filters."""
+    info = export_context(ctx)
+    version = info.version
+    kits = export.kits_by_study(ctx.filtered.measurements, ctx.filtered.findings)
     with st.expander("Download exactly these rows"):
         columns = st.columns(len(tables) + 1)
         for column, (name, frame) in zip(columns, tables.items(), strict=False):
@@ -353,16 +458,16 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
                 st.markdown(f"**{name.capitalize()}** ({len(frame)} rows)")
                 st.download_button(
                     "CSV",
-                    partial(export.to_csv_bytes, frame),
-                    file_name=export.export_name(name, slug, "csv"),
+                    partial(export.to_csv_bytes, frame, info),
+                    file_name=export.export_name(name, info.slug, "csv", version),
                     mime="text/csv",
                     key=f"{key}_{name}_csv",
                     on_click="ignore",
                 )
                 st.download_button(
                     "Parquet",
-                    partial(export.to_parquet_bytes, frame),
-                    file_name=export.export_name(name, slug, "parquet"),
+                    partial(export.to_parquet_bytes, frame, info),
+                    file_name=export.export_name(name, info.slug, "parquet", version),
                     mime="application/vnd.apache.parquet",
                     key=f"{key}_{name}_parquet",
                     on_click="ignore",
@@ -372,16 +477,16 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
             st.markdown(f"**Citations** ({len(studies)} studies)")
             st.download_button(
                 "RIS",
-                partial(export.to_ris, studies),
-                file_name=export.export_name("studies", slug, "ris"),
+                partial(export.to_ris, studies, kits, info),
+                file_name=export.export_name("studies", info.slug, "ris", version),
                 mime="application/x-research-info-systems",
                 key=f"{key}_ris",
                 on_click="ignore",
             )
             st.download_button(
                 "BibTeX",
-                partial(export.to_bibtex, studies),
-                file_name=export.export_name("studies", slug, "bib"),
+                partial(export.to_bibtex, studies, kits, info),
+                file_name=export.export_name("studies", info.slug, "bib", version),
                 mime="application/x-bibtex",
                 key=f"{key}_bib",
                 on_click="ignore",
@@ -448,16 +553,67 @@ def finish_run(ctx: Context) -> None:
     st.session_state.pop(StateKey.CONTEXT, None)
 
 
+def view_url(ctx: Context) -> str:
+    """The exact address of this view: the app's address, this page's path, the filters and page parameters."""
+    try:
+        current = st.context.url or ""
+    except AttributeError:  # older Streamlit
+        current = ""
+    base = current.split("?", 1)[0] or str(ctx.metadata.get("app_url", ""))
+    params = {**ctx.filters.to_query_params(), **st.session_state.get(StateKey.PAGE_PARAMS, {})}
+    query = urlencode([(k, v) for k, values in params.items() for v in values])
+    return base + (f"?{query}" if query else "")
+
+
 def footer(ctx: Context) -> None:
-    """Provenance on every page: source, licence, dataset version and counts."""
+    """Provenance on every page: source and licence (from the dataset's metadata), version, counts, and a
+    'Cite this view' box."""
     meta = ctx.metadata
     counts = f"{len(ctx.tables.studies)} studies, {len(ctx.tables.measurements)} measurements, {len(ctx.tables.findings)} findings"
+    sources = "; ".join(s.get("title", "") for s in meta.get("sources", []))
+    licences = ", ".join(lic.get("title") or lic.get("name", "") for lic in meta.get("licenses", []))
     st.divider()
     st.caption(
-        f"RANKL Atlas dataset v{meta.get('version', '?')} ({counts}). Source: the reference list of Findlay & Atkins, "
-        "Osteoporos Int 2011;22:2597, each study curated from its PubMed abstract or open full text. "
-        "Extracted facts licensed CC BY 4.0. See *About the data* for how to cite."
+        f"RANKL Atlas dataset v{meta.get('version', '?')} ({counts}). Sources: {sources}. "
+        f"Extracted facts licensed {licences or 'as stated in datapackage.json'}."
     )
+    with st.expander("Cite this view", icon=":material/format_quote:"):
+        text, bibtex = export.view_citation(
+            str(meta.get("title", "RANKL Atlas")),
+            str(meta.get("version", "")),
+            view_url(ctx),
+            ctx.filters.describe(),
+            date.today().isoformat(),
+        )
+        st.text(text)
+        st.code(bibtex, language="bibtex")
+        st.caption("Cite the original studies for their results (RIS/BibTeX downloads on every page).")
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _cached_search_logs(folder: str, version: str):
+    return load_search_logs(Path(folder))
+
+
+def search_logs(ctx: Context):
+    """The search logs of the data folder in use (cached per folder and file times), or None."""
+    search = ctx.folder / "search"
+    stamp = "|".join(f"{p.name}:{p.stat().st_mtime_ns}" for p in sorted(search.glob("*"))) if search.exists() else ""
+    return _cached_search_logs(str(ctx.folder), stamp)
+
+
+def search_file_download(ctx: Context, name: str, label_text: str, mime: str) -> None:
+    """A download button for one file of data/search (protocol or a log)."""
+    path = ctx.folder / "search" / name
+    if path.exists():
+        st.download_button(
+            label_text,
+            path.read_bytes(),
+            file_name=f"rankl-atlas_search_{name}",
+            mime=mime,
+            on_click="ignore",
+            key=f"search_{name}",
+        )
 
 
 def changelog_text(ctx: Context) -> str:

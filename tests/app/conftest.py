@@ -6,26 +6,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from rankl_atlas.navigation import PAGE_HEADINGS
+from rankl_atlas.navigation import PAGES as NAV_PAGES
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = {
-    "overview": "app_pages/overview.py",
-    "evidence_map": "app_pages/evidence_map.py",
-    "concentrations": "app_pages/concentrations.py",
-    "studies": "app_pages/studies.py",
-    "synthesis": "app_pages/synthesis.py",
-    "about": "app_pages/about.py",
-}
-
-TITLES = {
-    "overview": "RANKL Atlas",
-    "evidence_map": "Evidence map",
-    "concentrations": "Reported concentrations",
-    "studies": "Studies",
-    "synthesis": "Synthesis",
-    "about": "About the data",
-}
+PAGES = {p.key: p.script for p in NAV_PAGES if p.key != "your_data"}
+TITLES = PAGE_HEADINGS
 
 
 @pytest.fixture(autouse=True)

@@ -65,3 +65,56 @@ def test_export_name_carries_table_and_filters():
     assert (
         export.export_name("studies", "disease-osteoporosis", "csv") == "rankl-atlas_studies_disease-osteoporosis.csv"
     )
+
+
+CONTEXT = export.ExportContext(
+    version="1.1.0", filters="Disease: Osteoporosis", slug="disease-osteoporosis", url="https://x.example/?a=1"
+)
+
+
+def test_ris_uses_standard_tags_only_with_no_numbering_and_our_summary_as_a_labelled_note():
+    text = export.to_ris(TABLES.studies, {"alpha2004": "Biomedica (stated)"}, CONTEXT).decode("utf-8")
+    assert not any(line.strip().rstrip(".").isdigit() for line in text.splitlines())  # no '1.' lines
+    assert "\nAB  -" not in text and not text.startswith("AB")  # the summary is never passed off as an abstract
+    entries = rispy.loads(text)
+    notes = entries[0]["notes"]
+    assert any(n.startswith("RANKL Atlas curators' summary (ours") for n in notes)
+    assert "RANKL Atlas assay kit(s): Biomedica (stated)" in notes
+    assert any("v1.1.0" in n and "Disease: Osteoporosis" in n for n in notes)
+    assert "abstract" not in entries[0]
+
+
+def test_citation_exports_neutralise_formula_text():
+    studies = TABLES.studies.copy()
+    studies.loc[0, ["title", "journal", "volume"]] = ['=HYPERLINK("http://evil")', "+J", "@1"]
+    entry = rispy.loads(export.to_ris(studies).decode("utf-8"))[0]
+    assert entry["title"] == '\'=HYPERLINK("http://evil")' and entry["journal_name"] == "'+J"
+    bib = bibtexparser.parse_string(export.to_bibtex(studies).decode("utf-8")).entries[0]
+    assert bib["title"].startswith("'=") and bib["volume"] == "'@1"
+
+
+def test_bibtex_has_a_version_comment_and_the_kit_in_a_note():
+    library = bibtexparser.parse_string(
+        export.to_bibtex(TABLES.studies, {"beta2008": "R&D Systems (stated)"}, CONTEXT).decode("utf-8")
+    )
+    assert not library.failed_blocks
+    assert any("v1.1.0" in c.comment for c in library.comments)
+    beta = next(e for e in library.entries if e.key == "beta2008")
+    assert "R&D Systems (stated)" in beta["note"] and "curators' summary (ours)" in beta["note"]
+    assert "abstract" not in beta.fields_dict
+
+
+def test_csv_and_parquet_carry_version_and_filters():
+    data = export.to_csv_bytes(TABLES.studies, CONTEXT)
+    first = data.decode("utf-8-sig").splitlines()[0]
+    assert first.startswith("# RANKL Atlas dataset v1.1.0") and "Disease: Osteoporosis" in first
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", comment="#")
+    assert list(back["study_id"]) == list(TABLES.studies["study_id"])
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(io.BytesIO(export.to_parquet_bytes(TABLES.studies, CONTEXT))).metadata
+    assert meta[b"rankl_atlas_version"] == b"1.1.0" and meta[b"rankl_atlas_filters"] == b"Disease: Osteoporosis"
+    assert (
+        export.export_name("studies", CONTEXT.slug, "csv", "1.1.0")
+        == "rankl-atlas_v1.1.0_studies_disease-osteoporosis.csv"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from rankl_atlas.filters import (
     parse_query_params,
     year_bounds,
 )
-from tests.unit.frames import sample_tables
+from tests.unit.frames import finding, frame, sample_tables
 
 TABLES = sample_tables()
 OPTIONS = filter_options(TABLES)
@@ -143,3 +144,116 @@ def test_any_text_in_any_parameter_gives_valid_filters(params):
     assert f.year is None or BOUNDS[0] <= f.year[0] <= f.year[1] <= BOUNDS[1]
     assert isinstance(f.drafts, bool)
     apply_filters(TABLES, f)  # never raises
+
+
+# --- The registry: one spec line per filter ---------------------------------------------------------------
+
+
+def test_filters_fields_are_exactly_the_registered_specs_in_order():
+    from dataclasses import fields
+
+    from rankl_atlas.filters import FILTER_SPECS
+
+    assert [f.name for f in fields(Filters)] == [spec.param for spec in FILTER_SPECS]
+
+
+def test_adding_a_filter_takes_one_spec_line(monkeypatch):
+    """A test-only 'design' filter: one FilterSpec and one Filters field; URL, describe and apply follow."""
+    from dataclasses import field, make_dataclass
+
+    from rankl_atlas import filters as module
+
+    spec = module.FilterSpec("design", "Design", "design", "studies", vocabulary="design")
+    specs = (*module.FILTER_SPECS, spec)
+    extended = make_dataclass("Filters", [("design", tuple, field(default=()))], bases=(module.Filters,), frozen=True)
+    monkeypatch.setattr(module, "FILTER_SPECS", specs)
+    monkeypatch.setattr(module, "SPECS", {s.param: s for s in specs})
+    monkeypatch.setattr(module, "Filters", extended)
+    tables = sample_tables()
+    tables.studies.loc[1, "design"] = "cross_sectional"
+    chosen = extended(design=("cross_sectional",))
+    assert chosen.to_query_params() == {"design": ["cross_sectional"]}
+    assert "Design: Cross-sectional" in chosen.describe()
+    assert ids(module.apply_filters(tables, chosen).studies, "study_id") == ["beta2008"]
+    options = module.filter_options(tables)
+    assert "cross_sectional" in options["design"]
+    assert module.parse_query_params({"design": ["cross_sectional"]}, options, BOUNDS).filters == chosen
+
+
+def test_describe_follows_the_registry_order_whatever_is_active():
+    text = Filters(related=("bmd",), disease=("osteoporosis",), year=(2004, 2008), vendor=("biomedica",)).describe()
+    assert text.index("Disease") < text.index("Years") < text.index("Assay vendor") < text.index("Finding relates")
+
+
+# --- Counts and filters that agree ------------------------------------------------------------------------
+
+
+def test_analyte_filter_reads_the_studies_list_of_analytes_measured():
+    """A study that measured RANKL and OPG but reports only a ratio (Geusens 2006) is a RANKL study."""
+    tables = sample_tables()
+    tables.studies.loc[tables.studies["study_id"] == "beta2008", "analytes_measured"] = "rankl;opg"
+    ratio = frame(
+        "findings",
+        [finding("beta2008-f2", analyte="opg_rankl_ratio", analyte_form="unspecified", assay_vendor="rnd_systems",
+                 condition_group="osteoporosis", direction="lower")],
+    )  # fmt: skip
+    tables = type(tables)(tables.studies, tables.measurements, pd.concat([tables.findings, ratio], ignore_index=True))
+    kept = apply_filters(tables, Filters(analyte=("rankl",)))
+    assert ids(kept.studies, "study_id") == ["alpha2004", "beta2008"]
+    assert "beta2008-f2" in set(kept.findings["finding_id"])  # the ratio finding stays
+    assert "beta2008-f1" not in set(kept.findings["finding_id"])  # the OPG-only finding does not
+    assert ids(apply_filters(tables, Filters(analyte=("opg",))).studies, "study_id") == ["beta2008"]
+
+
+def test_clearing_the_default_species_is_written_to_the_url_and_read_back():
+    every_species = Filters(species=())
+    assert every_species.to_query_params() == {"species": ["all"]}
+    assert parse(every_species.to_query_params()).filters == every_species
+    assert parse({"species": ["all"]}).notices == ()
+
+
+def test_a_species_link_with_only_unknown_values_keeps_the_default_and_says_so():
+    parsed = parse({"species": ["martian"]})
+    assert parsed.filters.species == ("human",) and parsed.notices
+
+
+def test_kit_filter_offers_not_reported_for_rows_without_a_named_kit():
+    tables = sample_tables()
+    tables.measurements.loc[0, "assay_id"] = "biomedica_kit"
+    kept = apply_filters(tables, Filters(kit=("not_reported",)))
+    assert "alpha2004-m1" not in set(kept.measurements["measurement_id"])
+    assert "alpha2004-m2" in set(kept.measurements["measurement_id"])
+    kept = apply_filters(tables, Filters(kit=("biomedica_kit",)))
+    assert ids(kept.measurements, "measurement_id") == ["alpha2004-m1"]
+
+
+multi_values = {
+    "disease": ["osteoporosis", "rheumatoid_arthritis", "fracture"],
+    "source": ["review_2011", "search_2026"],
+    "species": ["human", "mouse", "rat"],
+    "vendor": ["biomedica", "rnd_systems", "not_reported"],
+    "form": ["free", "total"],
+    "analyte": ["rankl", "opg"],
+    "specimen": ["serum"],
+    "kind": ["human_circulating", "animal"],
+    "direction": ["higher", "lower"],
+    "related": ["bmd", "condition"],
+}
+filter_states = st.builds(
+    Filters,
+    **{k: st.lists(st.sampled_from(v), unique=True, max_size=3).map(tuple) for k, v in multi_values.items()},
+    year=st.one_of(st.none(), st.tuples(st.integers(2004, 2006), st.integers(2006, 2008))),
+    drafts=st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(filter_states)
+def test_url_to_state_to_url_is_the_identity_for_any_filter_state(filters):
+    if filters.year == BOUNDS:
+        filters = Filters(**{**filters.__dict__, "year": None})
+    params = filters.to_query_params()
+    parsed = parse(params)
+    assert parsed.notices == ()
+    assert parsed.filters == filters
+    assert parsed.filters.to_query_params() == params

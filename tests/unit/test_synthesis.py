@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from statsmodels.stats.meta_analysis import combine_effects
 
 from rankl_atlas import synthesis
-from tests.unit.frames import frame, measurement, study
+from tests.unit.frames import finding, frame, measurement, study
 
 
 def clasp_log_odds_ratios():
@@ -169,3 +169,157 @@ def test_strata_never_mix_forms_kits_analytes_or_units(rows):
         if stratum["poolable"]:
             assert stratum["assay_vendor"] not in synthesis.UNNAMED_KITS and stratum["k_studies"] >= 2
     assert pooled["comparisons"].sum() == len(effects)
+
+
+# --- Issue: trustworthy numbers (each expected value is computed by hand here, not by the code under test) ---
+
+
+def test_dl_tau2_is_floored_at_zero_and_the_pool_is_then_the_fixed_effect_one():
+    # g = [0.40, 0.55], var = [0.05, 0.08]: Q = 20*(0.40-m)^2 + 12.5*(0.55-m)^2 < df = 1, so tau^2 = 0.
+    # Fixed effect by hand: m = (20*0.40 + 12.5*0.55)/32.5 = 0.457692..., SE = 1/sqrt(32.5) = 0.175412...
+    effects = effects_frame(
+        [dict(study_id="a", study="A", g=0.40, var_g=0.05), dict(study_id="b", study="B", g=0.55, var_g=0.08)]
+    )
+    pooled = synthesis.pool_strata(effects, "dl").iloc[0]
+    assert pooled["tau2"] == 0.0
+    assert round(pooled["pooled_g"], 4) == 0.4577
+    assert round(pooled["se"], 4) == 0.1754
+    assert pooled["ci_low"] == pytest.approx(0.457692 - 1.959964 * 0.175412, abs=1e-5)
+    assert pooled["i2_percent"] == 0.0
+    assert 0.40 <= pooled["pooled_g"] <= 0.55  # never outside every study's estimate
+
+
+def test_identical_studies_pool_to_their_common_value_not_nan():
+    effects = effects_frame(
+        [dict(study_id="a", study="A", g=0.4, var_g=0.05), dict(study_id="b", study="B", g=0.4, var_g=0.05)]
+    )
+    for method in ("dl", "pm"):
+        pooled = synthesis.pool_strata(effects, method).iloc[0]
+        assert pooled["pooled_g"] == pytest.approx(0.4)
+        assert pooled["se"] == pytest.approx(1 / math.sqrt(40))  # two weights of 1/0.05
+        assert pooled["tau2"] == 0.0
+
+
+def test_ng_per_litre_equals_pg_per_millilitre():
+    # 1 ng/L = 1e-9 g / 1e-3 L = 1e-6 g/L; 1 pg/mL = 1e-12 g / 1e-6 L = 1e-6 g/L
+    assert synthesis.convert_unit(1, "rankl", "ng_l", "pg_ml") == 1.0
+    assert synthesis.convert_unit(250, "opg", "pg_ml", "ng_l") == 250.0
+    assert synthesis.convert_unit(1, "opg", "ng_ml", "ng_l") == 1000.0
+    # 1 nmol/L of 60 kDa OPG = 1e-9 mol/L * 60 000 g/mol = 6e-5 g/L = 60 000 pg/mL
+    assert synthesis.convert_unit(1, "opg", "nmol_l", "pg_ml") == pytest.approx(60_000)
+
+
+def pair(case_n, control_n, **case_kw):
+    studies = frame("studies", [study("alpha2004")])
+    measurements = frame(
+        "measurements",
+        [
+            measurement("alpha2004-m1", n=case_n, **{"value": 2.0, "sd": 0.5, **case_kw}),
+            measurement("alpha2004-m2", group_role="control", value=1.0, sd=0.5, n=control_n,
+                        condition_group="healthy_population"),
+        ],
+    )  # fmt: skip
+    return measurements, studies
+
+
+@pytest.mark.parametrize(("case_n", "control_n"), [(1, 1), (1, 2), (2, 1), (2, 1)])
+def test_groups_below_two_or_totals_below_four_are_refused_with_a_reason(case_n, control_n):
+    measurements, studies = pair(case_n, control_n)
+    result = synthesis.case_control_comparisons(measurements, studies)
+    assert result.effects.empty
+    assert len(result.not_drawn) == 1
+    assert "n < 2" in result.not_drawn["reason"].iloc[0] or "total n < 4" in result.not_drawn["reason"].iloc[0]
+
+
+def test_two_and_two_is_the_smallest_comparison_drawn():
+    measurements, studies = pair(2, 2)
+    result = synthesis.case_control_comparisons(measurements, studies)
+    # Hedges' J for df = 2: 1 - 3/(4*2 - 1) = 4/7; d = (2 - 1)/0.5 = 2
+    assert result.effects["g"].iloc[0] == pytest.approx(2 * 4 / 7)
+    assert result.not_drawn.empty
+
+
+def test_shi_skewness_tests_match_hand_computed_statistics():
+    # S1, Spelling 2008 RANKL cases: median 2.90, range 0.1-37.4, n 30:
+    # T1 = (0.1 + 37.4 - 5.8)/37.3 = 0.8499; critical 1/ln(39) + 2.5/31 = 0.2730 + 0.0806 = 0.3536 -> skewed
+    stat, critical, skewed = synthesis.shi_skewness([30], [2.90], [np.nan], [np.nan], [0.1], [37.4])
+    assert round(stat[0], 4) == 0.8499 and round(critical[0], 4) == 0.3536 and skewed[0]
+    # S1, Spelling OPG cases: median 55.24, range 28.34-89.76: T1 = 7.62/61.42 = 0.1241 -> not skewed
+    stat, _, skewed = synthesis.shi_skewness([30], [55.24], [np.nan], [np.nan], [28.34], [89.76])
+    assert round(stat[0], 4) == 0.1241 and not skewed[0]
+    # S2, n 100, quartiles 2, 3, 7: T2 = (2 + 7 - 6)/5 = 0.6; critical 2.65/10 - 6/10000 = 0.2644 -> skewed
+    stat, critical, skewed = synthesis.shi_skewness([100], [3.0], [2.0], [7.0], [np.nan], [np.nan])
+    assert (round(stat[0], 4), round(critical[0], 4), bool(skewed[0])) == (0.6, 0.2644, True)
+    # S3, n 50, five numbers 0, 4, 5, 6, 10 (symmetric): statistic 0 < 3/sqrt(50) - 40/50^3
+    stat, critical, skewed = synthesis.shi_skewness([50], [5.0], [4.0], [6.0], [0.0], [10.0])
+    assert stat[0] == 0 and round(critical[0], 4) == round(3 / math.sqrt(50) - 40 / 50**3, 4) and not skewed[0]
+
+
+def test_skewed_medians_are_not_converted_unless_asked_and_then_flagged():
+    measurements, studies = pair(30, 30, statistic="median", value=2.90, sd=None, min=0.1, max=37.4)
+    result = synthesis.case_control_comparisons(measurements, studies)
+    assert result.effects.empty
+    assert "skewed" in result.not_drawn["reason"].iloc[0]
+    flagged = synthesis.case_control_comparisons(measurements, studies, include_skewed=True)
+    assert bool(flagged.effects["skewed"].iloc[0]) and "skewed" in flagged.effects["derivation"].iloc[0]
+
+
+def test_a_derived_ci_that_contradicts_the_papers_own_test_is_discordant_and_not_pooled():
+    """Spelling 2008 OPG: Wan-derived g has a CI excluding 0, the paper's test gave p = 0.255."""
+    studies = frame("studies", [study("spelling2008")])
+    common = dict(analyte="opg", analyte_form="unspecified", assay_vendor="biomedica", unit="pg_ml", statistic="median")
+    measurements = frame(
+        "measurements",
+        [
+            measurement("spelling2008-m5", n=30, value=55.24, min=28.34, max=89.76, **common),
+            measurement("spelling2008-m6", group_role="control", n=30, value=64.42, min=30.68, max=111.28,
+                        condition_group="healthy_population", **common),
+        ],
+    )  # fmt: skip
+    findings = frame(
+        "findings",
+        [finding("spelling2008-f3", analyte="opg", analyte_form="unspecified", direction="no_difference",
+                 p_value=0.255, p_text="0.255", n=60)],
+    )  # fmt: skip
+    effects = synthesis.case_control_comparisons(measurements, studies, findings).effects
+    row = effects.iloc[0]
+    assert row["ci_high"] < 0  # the conversion alone would claim a significant decrease
+    assert row["paper_p"] == 0.255 and row["discordant"]
+    second = effects.assign(study_id="other", study="Other", discordant=False)
+    pooled = synthesis.pool_strata(pd.concat([effects, second], ignore_index=True)).iloc[0]
+    assert pooled["k_studies"] == 1 and not pooled["poolable"] and "discordant" in pooled["reason"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("<0.001", True), ("0.03", True), (">0.05", False), ("NS", False), ("", None)]
+)
+def test_paper_significance_is_read_from_the_printed_p(text, expected):
+    value = float(text) if text and text[0].isdigit() else None
+    assert synthesis.paper_significant(value, text) is expected
+
+
+def test_pairs_not_drawn_are_listed_with_the_timepoint_mismatch():
+    """Seidel 2001: cases measured 'at diagnosis', controls without a time point."""
+    measurements, studies = pair(20, 20, timepoint="diagnosis")
+    result = synthesis.case_control_comparisons(measurements, studies)
+    assert result.effects.empty
+    assert result.not_drawn["reason"].iloc[0] == "timepoint mismatch (cases 'diagnosis', controls 'none')"
+    measurements, studies = pair(20, 20, unit="pg_ml")
+    assert "different unit" in synthesis.case_control_comparisons(measurements, studies).not_drawn["reason"].iloc[0]
+    measurements, studies = pair(20, 20, sd=None)
+    assert "no SD or SE" in synthesis.case_control_comparisons(measurements, studies).not_drawn["reason"].iloc[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ((10, 5.0, None, None, 9.0, 1.0), "minimum above maximum"),
+        ((10, 9.0, 2.0, 4.0, None, None), "median outside its quartiles"),
+        ((10.5, 5.0, None, None, 1.0, 9.0), "not a whole number"),
+        ((None, 5.0, None, None, 1.0, 9.0), "n not reported"),
+        ((1, 5.0, None, None, 1.0, 9.0), "n < 2"),
+    ],
+)
+def test_wan_inputs_that_make_no_sense_are_refused_with_a_reason(args, reason):
+    assert reason in synthesis.wan_input_problem(*args)
+    assert synthesis.wan_input_problem(10, 5.0, 4.0, 6.0, 1.0, 9.0) is None

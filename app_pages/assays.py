@@ -1,0 +1,70 @@
+"""Assays: the kit catalogue, values per kit with detection limits, share undetectable, kit comparisons."""
+
+import streamlit as st
+
+from rankl_atlas import charts, ui
+from rankl_atlas import tables as atlas_tables
+from rankl_atlas.schema import ANALYTE, MOLECULAR_WEIGHTS
+
+ctx = ui.context()
+st.title("Assays")
+st.markdown(
+    "Serum RANKL numbers depend on the assay: kits detect different forms (**free** soluble RANKL, or **total** "
+    "including RANKL bound to OPG), use different standards, and report values orders of magnitude apart, often "
+    "below their detection limit. This page lists the kits we could document from a source we read, and puts every "
+    "reported value beside its kit."
+)
+ui.count_line(ctx)
+
+st.header("Kit catalogue")
+catalogue = atlas_tables.assay_catalogue(ctx.tables.assays)
+if catalogue.empty:
+    st.info("This data folder has no assay catalogue.", icon=":material/info:")
+else:
+    st.caption(
+        f"{len(catalogue)} assays. Each fact comes from the source linked in its row; what the source does not state "
+        "is blank. Kit inserts were rarely readable, so most LODs and ranges are unknown."
+    )
+    st.dataframe(catalogue, hide_index=True, width="stretch", column_config=ui.CATALOGUE_COLUMN_CONFIG)
+
+rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
+st.header("Every reported value by kit, on one axis (the figure for a talk)")
+if not ui.nothing_left(ctx, rows, "measurements with a value"):
+    for analyte in ("rankl", "opg"):
+        part = rows[rows["analyte"] == analyte]
+        if part.empty:
+            continue
+        st.subheader(ANALYTE[analyte])
+        spread = charts.healthy_spread(part)
+        weight = MOLECULAR_WEIGHTS[analyte]
+        spread_text = (
+            f"Healthy/control medians differ {spread:,.0f}-fold between kits."
+            if spread
+            else "Fewer than two kits report healthy or control groups under these filters."
+        )
+        ui.chart(
+            charts.build_talk_figure(part, analyte, ctx.tables.assays),
+            ctx,
+            key=f"talk_{analyte}",
+            alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
+            f"units converted with {weight.kda:g} kDa ({weight.source}; provisional, open circles); grey bands: the "
+            "kit's stated detection limit.",
+            data=atlas_tables.labelled(
+                part.reindex(columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted"]),
+                "measurements",
+            ),
+        )
+
+st.header("Share of groups below detection, per kit")
+st.dataframe(atlas_tables.undetectable_by_kit(rows, ctx.filtered.measurements), hide_index=True, width="stretch")
+
+st.header("Method comparisons: the same samples, two kits")
+comparisons = atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)
+if comparisons.empty:
+    st.caption(
+        "No study in the atlas (under these filters) reports the same samples measured with two kits. The search "
+        "for such comparisons is logged in data/search."
+    )
+else:
+    st.dataframe(comparisons, hide_index=True, width="stretch")
+ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="assays")
