@@ -38,10 +38,16 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
         spread = charts.healthy_spread(part)
         weight = MOLECULAR_WEIGHTS[analyte]
         spread_text = (
-            f"Healthy/control medians differ {spread:,.0f}-fold between kits."
-            if spread
-            else "Fewer than two kits report healthy or control groups under these filters."
+            f"Healthy/control medians differ {spread.between_kits:,.1f}-fold between {spread.kits} catalogued kits"
+            if spread.between_kits
+            else "Fewer than two catalogued kits report healthy or control groups under these filters"
         )
+        if spread.between_groups:
+            spread_text += (
+                f"; all {spread.groups} healthy/control group values span a {spread.between_groups:,.0f}-fold range."
+            )
+        else:
+            spread_text += "."
         ui.chart(
             charts.build_talk_figure(part, analyte, ctx.tables.assays),
             ctx,
@@ -56,7 +62,9 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
         )
 
 st.header("Share of groups below detection, per kit")
-st.dataframe(atlas_tables.undetectable_by_kit(rows, ctx.filtered.measurements), hide_index=True, width="stretch")
+st.dataframe(
+    atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays), hide_index=True, width="stretch"
+)
 
 st.header("Method comparisons: the same samples, two kits")
 comparisons = atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)

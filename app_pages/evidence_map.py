@@ -9,19 +9,24 @@ from rankl_atlas.schema import label
 ctx = ui.context()
 st.title("Evidence map")
 st.markdown(
-    "Inside each cell, one coloured square per direction, labelled with its number of findings: "
+    "Inside each cell, one coloured square per direction, labelled with its number of studies: "
     "**red-orange** higher / increase / positive association, **blue** lower / decrease / negative, **grey** no difference "
-    "or no association, **pink** mostly undetectable, **sand** direction not stated. A pale square with a dash means "
-    "**no findings** for that cell. The number in a square counts **studies**; hover shows how many findings. "
+    "or no association, **wine** mostly undetectable, **sand** direction not stated. A pale square with a dash means "
+    "**no findings** for that cell. Hover a square for its number of findings. "
     "Switch the rows to *what the level relates to* to ask the review's question: does serum RANKL mirror bone?"
 )
 ui.count_line(ctx)
 
 VIEWS = {"condition_group": "Disease × analyte", "related_to": "Relates to × analyte"}
-rows = ui.url_choice("view", VIEWS, "condition_group", "Rows")
-
 findings = ctx.filtered.findings
-if not ui.nothing_left(ctx, findings, "findings"):
+
+
+@ui.fragment(ctx)
+def evidence_map() -> None:
+    """The view switch, the map and the clicked cell's list: a click or a switch reruns only this part."""
+    rows = ui.url_choice("view", VIEWS, "condition_group", "Rows")
+    if ui.nothing_left(ctx, findings, "findings"):
+        return
     matrix = charts.evidence_matrix(findings, ctx.tables.studies, rows)
     event = ui.chart(
         charts.build_evidence_map(matrix, rows),
@@ -52,4 +57,8 @@ if not ui.nothing_left(ctx, findings, "findings"):
             )
     else:
         st.caption("Click a square to list its studies and findings.")
+
+
+evidence_map()
+if not findings.empty:
     ui.downloads(ctx, {"findings": findings}, key="evidence_map")

@@ -4,12 +4,14 @@ import streamlit as st
 
 from rankl_atlas import charts, ui
 from rankl_atlas import tables as atlas_tables
+from rankl_atlas.schema import label
 
 ctx = ui.context()
 st.title("RANKL Atlas")
 st.markdown(
-    "What published studies report about **circulating (serum/plasma) RANKL and osteoprotegerin (OPG)**, "
-    "starting from the 59 references of Findlay & Atkins (Osteoporos Int 2011)."
+    "What published studies report about **circulating (serum/plasma) RANKL and osteoprotegerin (OPG)**: the 59 "
+    "references of Findlay & Atkins (Osteoporos Int 2011), and the human studies of the later literature found by a "
+    "logged systematic search (see *About the data*, Coverage)."
 )
 ui.count_line(ctx)
 
@@ -24,6 +26,8 @@ c2.metric(
 )
 c3.metric("Measurements", counts.measurements, help="Reported group concentrations kept by the filters")
 c4.metric("Findings", counts.findings, help="Reported comparisons and associations kept by the filters")
+sources = ", ".join(f"{label('source_set', code)}: {n}" for code, n in counts.by_source.items())
+st.caption(f"Kept studies by source — {sources or 'none'}.")
 st.caption(
     f"The numbers above follow the filters. The whole atlas holds {counts.total_studies} studies, "
     f"{counts.total_circulating} of them with circulating levels; {counts.with_values} of the kept studies print a "

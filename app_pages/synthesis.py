@@ -48,73 +48,81 @@ if not ui.nothing_left(ctx, findings, "findings"):
 
 st.header("Forest plot: cases versus controls, within one assay")
 METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
-DERIVED = {"include": "Include converted medians", "exclude": "Published means only"}
-SKEWED = {"exclude": "Skewed medians left out", "include": "Include skewed (flagged)"}
-c1, c2, c3 = st.columns(3)
-with c1:
-    method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
-with c2:
-    derived = ui.url_choice("derived", DERIVED, "include", "Reported medians")
-with c3:
-    skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians")
+DERIVED = {"include": "Converted too", "exclude": "Means only"}
+SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
 
-comparisons = synthesis.case_control_comparisons(
-    ctx.filtered.measurements,
-    ctx.tables.studies,
-    ctx.filtered.findings,
-    include_derived=derived == "include",
-    include_skewed=skewed == "include",
-)
-effects = comparisons.effects
-if effects.empty:
-    st.info(
-        "No case–control pair under the current filters reports both groups' mean and spread (or a median summary "
-        "that Wan et al. 2014 can convert), so there is nothing to put on a forest plot.",
-        icon=":material/info:",
+
+@ui.fragment(ctx)
+def forest_section() -> None:
+    """Estimator and median choices, the forest plot and the strata: a change reruns only this part."""
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
+    with c2:
+        derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
+    with c3:
+        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
+
+    comparisons = synthesis.case_control_comparisons(
+        ctx.filtered.measurements,
+        ctx.tables.studies,
+        ctx.filtered.findings,
+        include_derived=derived == "include",
+        include_skewed=skewed == "include",
     )
-else:
-    pooled = synthesis.pool_strata(effects, method)
-    for note in synthesis.mixing_notes(effects):
-        st.caption(note)
-    if pooled[pooled["poolable"]].empty:
-        st.warning(
-            "No stratum is poolable under these filters: each needs at least two studies that used the same named kit "
-            "for the same analyte form. The comparisons are shown one by one.",
-            icon=":material/block:",
+    effects = comparisons.effects
+    if effects.empty:
+        st.info(
+            "No case–control pair under the current filters reports both groups' mean and spread (or a median summary "
+            "that Wan et al. 2014 can convert), so there is nothing to put on a forest plot.",
+            icon=":material/info:",
         )
-    if effects["discordant"].any():
-        st.caption(
-            "Grey × marks: a mean and SD derived from medians gives a CI that disagrees with the paper's own test "
-            "(significant versus not). Such rows are **discordant** and left out of pooling."
+    else:
+        pooled = synthesis.pool_strata(effects, method)
+        for note in synthesis.mixing_notes(effects):
+            st.caption(note)
+        if pooled[pooled["poolable"]].empty:
+            st.warning(
+                "No stratum is poolable under these filters: each needs at least two studies that used the same named kit "
+                "for the same analyte form. The comparisons are shown one by one.",
+                icon=":material/block:",
+            )
+        if effects["discordant"].any():
+            st.caption(
+                "Grey × marks: a mean and SD derived from medians gives a CI that disagrees with the paper's own test "
+                "(significant versus not). Such rows are **discordant** and left out of pooling."
+            )
+        drawn = effects
+        if len(effects) > charts.MAX_FOREST_ROWS:
+            st.caption(
+                f"{len(effects)} comparisons are too many to draw one by one: the plot shows each stratum's pooled "
+                "estimate and the table beneath lists every comparison. Narrow the filters to see them individually."
+            )
+            drawn = effects.iloc[0:0]
+        ui.chart(
+            charts.build_forest_plot(drawn, pooled),
+            ctx,
+            key="forest",
+            alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived "
+            "from medians, the paper's own p-value is at the right.",
+            data=effects,
         )
-    drawn = effects
-    if len(effects) > charts.MAX_FOREST_ROWS:
-        st.caption(
-            f"{len(effects)} comparisons are too many to draw one by one: the plot shows each stratum's pooled "
-            "estimate and the table beneath lists every comparison. Narrow the filters to see them individually."
+        st.subheader("Strata and pooled estimates")
+        st.dataframe(atlas_tables.labelled(pooled, "findings"), hide_index=True, width="stretch")
+        st.download_button(
+            "Download pooled results (CSV)",
+            ui.csv_bytes(pooled),
+            file_name=f"rankl-atlas_pooled_{method}_{ctx.filters.slug()}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="pooled_csv",
         )
-        drawn = effects.iloc[0:0]
-    ui.chart(
-        charts.build_forest_plot(drawn, pooled),
-        ctx,
-        key="forest",
-        alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived "
-        "from medians, the paper's own p-value is at the right.",
-        data=effects,
-    )
-    st.subheader("Strata and pooled estimates")
-    st.dataframe(atlas_tables.labelled(pooled, "findings"), hide_index=True, width="stretch")
-    st.download_button(
-        "Download pooled results (CSV)",
-        ui.csv_bytes(pooled),
-        file_name=f"rankl-atlas_pooled_{method}_{ctx.filters.slug()}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="pooled_csv",
-    )
-if not comparisons.not_drawn.empty:
-    st.subheader("Case–control pairs not drawn, and why")
-    st.dataframe(comparisons.not_drawn.drop(columns=["study_id"]), hide_index=True, width="stretch")
+    if not comparisons.not_drawn.empty:
+        st.subheader("Case–control pairs not drawn, and why")
+        st.dataframe(comparisons.not_drawn.drop(columns=["study_id"]), hide_index=True, width="stretch")
+
+
+forest_section()
 
 with st.expander("Methods, units and sources"):
     st.markdown(

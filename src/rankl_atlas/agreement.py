@@ -6,12 +6,14 @@ Pure functions over frames; the build and data/qa/agreement.md use them. Cohen's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from rankl_atlas.schema import DIRECTION_CLASS
+from rankl_atlas.validation import Issue
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,9 @@ def compare(first: dict[str, pd.DataFrame], second: dict[str, pd.DataFrame], sam
     value_ok = sum(_same(a["value"], b["value"]) for a, b in pairs)
     unit_ok = sum(_same(a["unit"], b["unit"]) for a, b in pairs if _same(a["value"], b["value"]))
     spread_ok = sum(
-        all(_same(a[c], b[c]) for c in ("sd", "se", "q1", "q3", "min", "max")) for a, b in pairs if _same(a["value"], b["value"])
+        all(_same(a[c], b[c]) for c in ("sd", "se", "q1", "q3", "min", "max"))
+        for a, b in pairs
+        if _same(a["value"], b["value"])
     )
     for a, b in pairs:
         if not _same(a["value"], b["value"]):
@@ -154,7 +158,12 @@ def compare(first: dict[str, pd.DataFrame], second: dict[str, pd.DataFrame], sam
     record("finding direction (paired rows)", len(pairs), agreed, kappa(d1, d2))
     c1 = [DIRECTION_CLASS.get(x, x) for x in d1]
     c2 = [DIRECTION_CLASS.get(x, x) for x in d2]
-    record("finding direction class (up/down/null/...)", len(pairs), sum(x == y for x, y in zip(c1, c2, strict=True)), kappa(c1, c2))
+    record(
+        "finding direction class (up/down/null/...)",
+        len(pairs),
+        sum(x == y for x, y in zip(c1, c2, strict=True)),
+        kappa(c1, c2),
+    )
 
     def vendors(frame: pd.DataFrame, sid: str) -> frozenset:
         part = pd.concat([first_or_empty(frame, t, sid) for t in ("measurements", "findings")])
@@ -169,8 +178,38 @@ def compare(first: dict[str, pd.DataFrame], second: dict[str, pd.DataFrame], sam
         a, b = vendors(first, sid), vendors(second, sid)
         kit_ok += a == b
         if a != b:
-            diffs.append((sid, "assay_vendor", sid, ";".join(sorted(a)) or "not_reported", ";".join(sorted(b)) or "not_reported"))
+            diffs.append(
+                (sid, "assay_vendor", sid, ";".join(sorted(a)) or "not_reported", ";".join(sorted(b)) or "not_reported")
+            )
     record("kit (vendors named per study)", len(found), kit_ok)
     figures = pd.DataFrame(rows, columns=["field", "compared", "agreed", "percent", "kappa"])
     disagreements = pd.DataFrame(diffs, columns=["study_id", "field", "row_id", "first", "second"])
     return Agreement(figures, disagreements)
+
+
+RESOLUTIONS = ("first_correct", "second_correct", "both_acceptable", "both_wrong", "unverifiable")
+DISAGREEMENT_COLUMNS = ["item", "study_id", "field", "row_id", "first", "second", "resolution", "note"]
+
+
+def qa_issues(qa_dir: Path, studies: pd.DataFrame) -> list[Issue]:
+    """Rules of data/qa: the sample names studies of the search set, every disagreement is resolved with a code."""
+    issues: list[Issue] = []
+    sample_path, log_path = qa_dir / "sample.csv", qa_dir / "disagreements.csv"
+    if not sample_path.exists() or not log_path.exists():
+        return [Issue("qa", None, None, "", "data/qa needs sample.csv and disagreements.csv")]
+    sample = pd.read_csv(sample_path, dtype=str, keep_default_na=False)
+    known = set(studies["study_id"])
+    for pos, sid in enumerate(sample["study_id"], start=1):
+        if sid not in known:
+            issues.append(Issue("qa/sample.csv", pos, "study_id", sid, "sampled study is not in the atlas"))
+    log = pd.read_csv(log_path, dtype=str, keep_default_na=False)
+    if list(log.columns) != DISAGREEMENT_COLUMNS:
+        return [*issues, Issue("qa/disagreements.csv", None, None, "", f"columns must be {DISAGREEMENT_COLUMNS}")]
+    for pos, row in enumerate(log.to_dict("records"), start=1):
+        if row["resolution"] not in RESOLUTIONS:
+            issues.append(
+                Issue("qa/disagreements.csv", pos, "resolution", row["resolution"], f"must be one of {RESOLUTIONS}")
+            )
+        if row["study_id"] not in set(sample["study_id"]):
+            issues.append(Issue("qa/disagreements.csv", pos, "study_id", row["study_id"], "not a sampled study"))
+    return issues

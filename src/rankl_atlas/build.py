@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rankl_atlas.agreement import qa_issues
 from rankl_atlas.schema import (
     PANDAS_DTYPE,
     TABLE_FIELDS,
@@ -59,6 +60,9 @@ def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
     search_dir = source_dir.parent / "search"
     if not issues and search_dir.is_dir():
         issues += log_issues(read_logs(search_dir), tables["studies"])
+    qa_dir = source_dir.parent / "qa"
+    if not issues and qa_dir.is_dir():
+        issues += qa_issues(qa_dir, tables["studies"])
     if issues:
         raise ValidationFailed(issues)
     return tables

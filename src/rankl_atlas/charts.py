@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,6 +260,19 @@ def findings_in_cell(
     return chosen.sort_values(["year", "study"]).reset_index(drop=True)
 
 
+def _square(fig: go.Figure, x: float, y: float, half_width: float, half_height: float, fill: str, line: str) -> None:
+    fig.add_shape(
+        type="rect",
+        x0=x - half_width,
+        x1=x + half_width,
+        y0=y - half_height,
+        y1=y + half_height,
+        fillcolor=fill,
+        line=dict(color=line, width=1),
+        layer="below",
+    )
+
+
 @dataclass(frozen=True)
 class Grid:
     """The shared layout of the evidence map and harvest plot: named cells of CELL_WIDTH per analyte column."""
@@ -311,36 +325,41 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
     fig = go.Figure()
     empty = matrix[matrix["n_findings"] == 0]
     columns = ["row", "analyte", "cls", "row_label", "analyte_label"]
+    # Squares are shapes in data units, so they stay inside their cells at any width (a phone included);
+    # the markers on top carry hover, click and legend.
+    for x, y in zip(empty["analyte"].map(grid.x_of), empty["row"].map(grid.y_of), strict=True):
+        _square(fig, x, y, 0.35, 0.3, EMPTY_CELL_COLOUR, "#BBBBBB")
     if not empty.empty:
         fig.add_scatter(
             x=empty["analyte"].map(grid.x_of),
             y=empty["row"].map(grid.y_of),
             mode="markers+text",
             text=["–"] * len(empty),
-            textfont=dict(color="#777777"),
-            marker=dict(symbol="square", size=26, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
+            textfont=dict(color="#777777", size=10),
+            marker=dict(symbol="square", size=7, color=EMPTY_CELL_COLOUR, line=dict(color="#BBBBBB", width=1)),
             name="No findings",
             customdata=empty.assign(cls="none")[columns].to_numpy(),
             hovertemplate=hover("{row_label} · {analyte_label}<br>No findings reported", columns),
         )
     columns = [*columns, "studies", "findings"]
+    largest = max(1, int(matrix[[f"studies_{c}" for c in CLASS_ORDER]].to_numpy().max()) if len(matrix) else 1)
     for cls in CLASS_ORDER:
         part = matrix[matrix[f"studies_{cls}"] > 0]
         if part.empty:
             continue
         data = part.assign(cls=cls, studies=part[f"studies_{cls}"], findings=part[f"findings_{cls}"])
+        xs = part["analyte"].map(grid.x_of) + CLASS_OFFSET[cls]
+        ys = part["row"].map(grid.y_of)
+        for x, y, n in zip(xs, ys, data["studies"], strict=True):
+            grow = np.sqrt(n / largest)
+            _square(fig, x, y, 0.22 + 0.18 * grow, 0.16 + 0.18 * grow, DIRECTION_CLASS_COLOUR[cls], "white")
         fig.add_scatter(
-            x=part["analyte"].map(grid.x_of) + CLASS_OFFSET[cls],
-            y=part["row"].map(grid.y_of),
+            x=xs,
+            y=ys,
             mode="markers+text",
             text=data["studies"].astype(str),
-            textfont=dict(color="white" if cls in ("up", "down") else "black", size=11),
-            marker=dict(
-                symbol="square",
-                size=(12 + 4 * np.sqrt(data["studies"].astype(float))).clip(upper=24),
-                color=DIRECTION_CLASS_COLOUR[cls],
-                line=dict(color="white", width=1),
-            ),
+            textfont=dict(color="white" if cls in ("up", "down", "undetectable") else "black", size=10),
+            marker=dict(symbol="square", size=7, color=DIRECTION_CLASS_COLOUR[cls], opacity=0.01),
             name=DIRECTION_CLASS_LABEL[cls],
             customdata=data[columns].to_numpy(),
             hovertemplate=hover(
@@ -350,6 +369,16 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
                 columns,
             ),
         )
+        fig.add_scatter(  # legend swatch
+            x=[None],
+            y=[None],
+            mode="markers",
+            marker=dict(symbol="square", size=12, color=DIRECTION_CLASS_COLOUR[cls]),
+            name=DIRECTION_CLASS_LABEL[cls],
+            showlegend=True,
+            hoverinfo="skip",
+        )
+        fig.data[-2].showlegend = False
     grid.draw(fig)
     height = max(260, 50 * len(grid.row_codes) + 150)
     return _layout(
@@ -389,7 +418,9 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
         + rows["analyte_form"].map(lambda c: label("analyte_form", c))
     )
     rows["unit_label"] = rows["unit"].map(UNIT)
-    rows["point_label"] = rows["study"].astype(str) + ": " + rows["group_label"].astype(str).str.slice(0, 28)
+    rows["point_label"] = (
+        rows["study"].astype(str).str.slice(0, 22) + ": " + rows["group_label"].astype(str).str.slice(0, 24)
+    )
     rows["role_label"] = rows["group_role"].map(GROUP_ROLE)
     return rows.reset_index(drop=True)
 
@@ -474,6 +505,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
 
 MAX_HARVEST_MARKS = 1500
 MAX_FOREST_ROWS = 150
+HARVEST_PER_ROW = 4
 HARVEST_TITLES = {"down": "↓", "null": "=", "up": "↑", "undetectable": "∅", "unstated": "?"}
 FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unspecified": "square"}
 
@@ -500,12 +532,19 @@ def harvest_rows(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["disease", "map_analyte", "direction_class", "year", "study"])
         .reset_index(drop=True)
     )
-    rows["slot"] = rows.groupby(["disease", "map_analyte", "direction_class"]).cumcount()
+    cell = ["disease", "map_analyte", "direction_class"]
+    rows["slot"] = rows.groupby(cell).cumcount()
+    rows["cell_marks"] = rows.groupby(cell)["slot"].transform("size")
     grid = harvest_grid(rows)
+    # marks fill their class slot (0.8 wide, 0.8 high) in rows of HARVEST_PER_ROW, packed closer when many
+    lines = np.ceil(rows["cell_marks"] / HARVEST_PER_ROW)
+    rows["dy"] = np.minimum(0.2, 0.8 / lines)
     rows["x"] = (
-        rows["map_analyte"].map(grid.x_of) + rows["direction_class"].map(CLASS_OFFSET) + ((rows["slot"] % 3) - 1) * 0.25
+        rows["map_analyte"].map(grid.x_of)
+        + rows["direction_class"].map(CLASS_OFFSET)
+        + ((rows["slot"] % HARVEST_PER_ROW) - (HARVEST_PER_ROW - 1) / 2) * 0.2
     )
-    rows["y"] = rows["disease"].map(grid.y_of) + (rows["slot"] // 3) * 0.2 - 0.2
+    rows["y"] = rows["disease"].map(grid.y_of) - 0.4 + rows["dy"] * (rows["slot"] // HARVEST_PER_ROW + 0.5)
     rows["n_shown"] = rows["n"].astype("Float64").fillna(0)
     rows["vendor_label"] = rows["assay_vendor"].map(lambda c: label("assay_vendor", c))
     return rows
@@ -537,7 +576,7 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
         part = rows[rows["assay_vendor"] == vendor]
         if part.empty:
             continue
-        size = (6 + 1.0 * np.sqrt(part["n_shown"].astype(float))).clip(upper=14)
+        size = np.minimum((4 + 0.6 * np.sqrt(part["n_shown"].astype(float))).clip(upper=8), 40 * part["dy"])
         fig.add_scatter(
             x=part["x"],
             y=part["y"],
@@ -566,7 +605,7 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
                 yanchor="bottom",
                 text=HARVEST_TITLES[cls],
                 showarrow=False,
-                font=dict(size=12),
+                font=dict(size=10),
             )
     return _layout(
         fig,
@@ -600,11 +639,8 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
         out.append(ForestRow(y, "stratum", f"<b>{stratum['stratum']}</b>", stratum.to_dict()))
         y += 1
         for _, row in part.iterrows():
-            out.append(
-                ForestRow(
-                    y, "comparison", f"{row['study']}: {row['case_group']} vs {row['control_group']}", row.to_dict()
-                )
-            )
+            text = f"{row['study']}: {row['case_group']} vs {row['control_group']}"
+            out.append(ForestRow(y, "comparison", _wrap(text), row.to_dict()))
             y += 1
         if stratum["poolable"]:
             text = f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"
@@ -716,6 +752,11 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     )
 
 
+def _wrap(text: str, width: int = 34) -> str:
+    """A label broken into lines of about width characters (so the plot keeps its width on a phone)."""
+    return "<br>".join(textwrap.wrap(text, width)[:3])
+
+
 def _paper_p_text(row: dict) -> str:
     text = row.get("paper_p_text")
     if isinstance(text, str) and text:
@@ -729,17 +770,18 @@ HEALTHY_ROLES = ("control",)
 
 
 def kit_labels(assays: pd.DataFrame) -> pd.Series:
-    """assay_id -> 'Vendor · kit name'."""
-    text = assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + assays["kit_name"].astype(str)
+    """assay_id -> a short 'Vendor · kit' label (kit names cut at 26 characters)."""
+    names = assays["kit_name"].astype(str).map(lambda t: t if len(t) <= 26 else t[:25] + "…")
+    text = assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + names
     return pd.Series(text.to_numpy(), index=assays["assay_id"].to_numpy())
 
 
 def kit_rows(measurements: pd.DataFrame, studies: pd.DataFrame, assays: pd.DataFrame) -> pd.DataFrame:
-    """Measurements with a value, each with its kit label ('Vendor · kit', or 'Vendor (kit not named)'), form,
+    """Measurements with a value, each with its kit label ('Vendor · kit', or 'Vendor, kit not named'), form,
     whether the group is healthy/control, and the value in pmol/L where the unit converts (flagged)."""
     rows = concentration_rows(measurements, studies)
     names = kit_labels(assays)
-    unnamed = rows["assay_vendor"].map(lambda c: label("assay_vendor", c) + " (kit not named)")
+    unnamed = rows["assay_vendor"].map(lambda c: label("assay_vendor", c) + ", kit not named")
     rows["kit"] = (
         rows["assay_id"].map(names).fillna(unnamed)
         + " · "
@@ -764,20 +806,33 @@ def kit_lod_pmol_l(assays: pd.DataFrame) -> pd.Series:
     return pd.Series(values, index=known["assay_id"].to_numpy(), dtype=float)
 
 
-def healthy_spread(rows: pd.DataFrame) -> float | None:
-    """Max/min ratio of healthy or control group values (pmol/L) across kits: how far kits disagree."""
+@dataclass(frozen=True)
+class Spread:
+    """How far healthy/control values disagree: across named kits (ratio of kit medians) and across all groups."""
+
+    kits: int
+    between_kits: float | None
+    groups: int
+    between_groups: float | None
+
+
+def healthy_spread(rows: pd.DataFrame) -> Spread:
+    """Max/min ratio of healthy or control group values (pmol/L): between the medians of catalogued kits, and
+    between all healthy/control groups whatever their kit."""
     healthy = rows[rows["healthy"] & (rows["value_pmol_l"] > 0)]
-    per_kit = healthy.groupby("kit")["value_pmol_l"].median()
-    if len(per_kit) < 2:
-        return None
-    return float(per_kit.max() / per_kit.min())
+    named = healthy[healthy["assay_id"].notna()]
+    per_kit = named.groupby("kit")["value_pmol_l"].median()
+    between_kits = float(per_kit.max() / per_kit.min()) if len(per_kit) >= 2 else None
+    between_groups = float(healthy["value_pmol_l"].max() / healthy["value_pmol_l"].min()) if len(healthy) >= 2 else None
+    return Spread(len(per_kit), between_kits, len(healthy), between_groups)
 
 
 def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) -> go.Figure:
     """Every group value of one analyte on one log axis in pmol/L (converted where needed, raw value on hover),
-    grouped by kit and form, healthy/control groups apart from disease groups, each point labelled, with the
-    kit's LOD as a band where the catalogue states one."""
+    one row per kit and form, healthy/control groups apart from disease groups, each point named on hover (and
+    labelled when few), with the kit's LOD as a band where the catalogue states one."""
     part = rows[rows["analyte"] == analyte].sort_values(["kit", "healthy"])
+    order = list(dict.fromkeys(part["kit"]))
     fig = go.Figure()
     columns = ["study", "group_label", "value", "unit_label", "kit", "conversion"]
     part = part.assign(
@@ -785,47 +840,65 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
             part["converted"], "converted from " + part["unit_label"].astype(str) + " (provisional)", "as published"
         )
     )
-    for healthy, name, colour in ((True, "Healthy / control groups", "#009E73"), (False, "Disease groups", "#D55E00")):
+    labelled = len(part) <= 25
+    for healthy, name, colour, offset in (
+        (True, "Healthy / control groups", "#009E73", -0.15),
+        (False, "Disease groups", "#D55E00", 0.15),
+    ):
         sub = part[part["healthy"] == healthy]
         if sub.empty:
             continue
         fig.add_scatter(
-            x=sub["kit"],
-            y=sub["value_pmol_l"],
-            mode="markers+text" if len(part) <= 40 else "markers",
-            text=sub["study"].astype(str) + ": " + sub["group_label"].astype(str).str.slice(0, 22),
-            textposition="middle right",
+            x=sub["value_pmol_l"],
+            y=[order.index(k) + offset for k in sub["kit"]],
+            mode="markers+text" if labelled else "markers",
+            text=sub["study"].astype(str).str.slice(0, 18) + ": " + sub["group_label"].astype(str).str.slice(0, 18),
+            textposition="top center",
             textfont=dict(size=9),
             name=name,
-            marker=dict(size=9, color=colour, symbol=np.where(sub["converted"], "circle-open", "circle")),
+            marker=dict(
+                size=9,
+                color=colour,
+                symbol=np.where(sub["converted"], "circle-open", "circle"),
+                line=dict(width=1.5, color=colour),
+            ),
             customdata=sub[columns].astype(str).to_numpy(),
             hovertemplate=hover(
-                "<b>{study}</b><br>{group_label}<br>%{y:.3g} pmol/L<br>as published: {value} {unit_label} ({conversion})"
+                "<b>{study}</b><br>{group_label}<br>%{x:.3g} pmol/L<br>as published: {value} {unit_label} ({conversion})"
                 "<br>{kit}",
                 columns,
             ),
         )
     lods = kit_lod_pmol_l(assays)
     kit_of_id = part.dropna(subset=["assay_id"]).drop_duplicates("kit").set_index("kit")["assay_id"]
-    order = list(dict.fromkeys(part["kit"]))
     for kit, assay_id in kit_of_id.items():
         if assay_id in lods.index:
             i = order.index(kit)
             fig.add_shape(
-                type="rect", x0=i - 0.4, x1=i + 0.4, y0=1e-6, y1=lods[assay_id], yref="y", xref="x",
+                type="rect", y0=i - 0.45, y1=i + 0.45, x0=1e-9, x1=lods[assay_id], xref="x", yref="y",
                 fillcolor="#BBBBBB", opacity=0.35, line_width=0, layer="below",
             )  # fmt: skip
     if len(part):
         ticks = log_ticks(float(part["value_pmol_l"].min()), float(part["value_pmol_l"].max()))
-        fig.update_yaxes(
+        fig.update_xaxes(
             type="log",
             tickvals=ticks,
             ticktext=[f"{t:g}" for t in ticks],
             range=[np.log10(ticks[0]) - 0.05, np.log10(ticks[-1]) + 0.05],
         )
-    fig.update_yaxes(title=f"{ANALYTE[analyte]} (pmol/L; open circles converted)")
-    fig.update_xaxes(title="Kit · form", categoryorder="array", categoryarray=order, tickangle=-30)
-    return _layout(fig, height=520, legend_title_text="Group")
+    fig.update_xaxes(title=f"{ANALYTE[analyte]}, pmol/L (open circles: converted from mass units)")
+    fig.update_yaxes(
+        tickvals=list(range(len(order))),
+        ticktext=order,
+        range=[len(order) - 0.5, -0.5],
+        automargin=True,
+        showgrid=False,
+    )
+    return _layout(
+        fig,
+        height=max(260, 70 * len(order) + 160),
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, title_text=""),
+    )
 
 
 # --- Coverage: PRISMA 2020 flow and saturation curve ---------------------------------------------------------

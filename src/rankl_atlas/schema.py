@@ -368,7 +368,7 @@ DIRECTION_CLASS_COLOUR = {
     "up": "#D55E00",
     "down": "#0072B2",
     "null": "#8C8C8C",
-    "undetectable": "#CC79A7",
+    "undetectable": "#882255",  # wine: pink was too close to grey for deuteranomaly
     "unstated": "#DDCC77",
     "mixed": "#E69F00",
 }
@@ -390,7 +390,7 @@ COLOURS: dict[str, dict[str, str]] = {
         "kidney_endocrine": "#56B4E9",
         "cardiometabolic": "#CC79A7",
         "pregnancy": "#F0E442",
-        "other": NEUTRAL_GREY,
+        "other": "#CCCCCC",  # light grey: the mid grey was too close to bluish green for deuteranomaly
     },
     "assay_vendor": _palette_for(list(ASSAY_VENDOR), reserve_grey=("not_reported",)),
     "source_set": _palette_for(list(SOURCE_SET)),

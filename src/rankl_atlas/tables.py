@@ -251,6 +251,7 @@ class Headline:
     findings: int
     total_studies: int
     total_circulating: int
+    by_source: dict[str, int]
 
 
 def headline_counts(filtered: Tables, atlas: Tables) -> Headline:
@@ -267,6 +268,7 @@ def headline_counts(filtered: Tables, atlas: Tables) -> Headline:
         findings=len(filtered.findings),
         total_studies=len(atlas.studies),
         total_circulating=circulating(atlas.studies),
+        by_source={k: int(v) for k, v in filtered.studies["source_set"].value_counts().items()},
     )
 
 
@@ -305,9 +307,12 @@ def assay_catalogue(assays: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def undetectable_by_kit(kit_rows: pd.DataFrame, measurements: pd.DataFrame) -> pd.DataFrame:
+def undetectable_by_kit(measurements: pd.DataFrame, assays: pd.DataFrame) -> pd.DataFrame:
     """Per kit: groups reported, groups with a share below detection, and the mean share among those."""
-    every = measurements.assign(kit=measurements["assay_id"].fillna("(no kit named) " + measurements["assay_vendor"]))
+    names = assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + assays["kit_name"].astype(str)
+    by_id = pd.Series(names.to_numpy(), index=assays["assay_id"].to_numpy())
+    unnamed = measurements["assay_vendor"].map(lambda c: label("assay_vendor", c) + ", kit not named")
+    every = measurements.assign(kit=measurements["assay_id"].map(by_id).fillna(unnamed))
     grouped = every.groupby("kit")
     table = pd.DataFrame(
         {

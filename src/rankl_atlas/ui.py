@@ -311,9 +311,27 @@ def init_from_url(key: str, options: list[str], default: str | None = None) -> N
 
 
 def keep_in_url(key: str, value: str | None) -> None:
-    """Carry a page's own parameter in the URL for this run (written with the filters at the end)."""
+    """Carry a page's own parameter in the URL for this run (written with the filters at the end); None drops it."""
+    params = st.session_state.setdefault(StateKey.PAGE_PARAMS, {})
     if value:
-        st.session_state[StateKey.PAGE_PARAMS][key] = [value]
+        params[key] = [value]
+    else:
+        params.pop(key, None)
+
+
+def fragment(ctx: Context):
+    """Decorate a page section that reruns on its own (st.fragment) when only its controls change, and keeps the
+    address bar in step with them."""
+
+    def decorate(func):
+        @st.fragment
+        def section() -> None:
+            func()
+            write_url(ctx)
+
+        return section
+
+    return decorate
 
 
 def url_choice(param: str, options: dict[str, str], default: str, label_text: str) -> str:
@@ -410,10 +428,8 @@ def chart(
     st.caption(caption)
     title = title or alt.split(". ")[0].rstrip(".")
     source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
-    left, right = st.columns([1, 3])
-    with left:
-        show = st.toggle("Data behind this chart", key=f"{key}_show_data")
-    with right, st.popover("Download figure", icon=":material/download:"):
+    show = st.toggle("Show the data behind this chart", key=f"{key}_show_data")
+    with st.popover("Download figure", icon=":material/download:"):
         for fmt, column, label_text in (
             ("svg", "double", "SVG (vector)"),
             ("png", "single", "PNG 300 dpi, single column (85 mm)"),

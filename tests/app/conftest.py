@@ -46,3 +46,14 @@ def run_app(
 def count_caption(at: AppTest) -> str:
     """The 'Filters keep N of M studies' line."""
     return next(c.value for c in at.caption if c.value.startswith("Filters keep"))
+
+
+@pytest.fixture(autouse=True)
+def _show_error_details():
+    """Tests see the exception text that production hides from visitors (.streamlit/config.toml)."""
+    from streamlit import config
+
+    before = config.get_option("client.showErrorDetails")
+    config.set_option("client.showErrorDetails", "full")
+    yield
+    config.set_option("client.showErrorDetails", before)

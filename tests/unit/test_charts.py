@@ -51,7 +51,7 @@ def test_one_study_with_many_findings_counts_once_in_its_square():
     cell = matrix[(matrix["row"] == "rheumatoid_arthritis") & (matrix["analyte"] == "rankl")].iloc[0]
     assert cell["studies_up"] == 1 and cell["findings_up"] == 10  # 1 + 9 'higher' findings of one study
     fig = charts.build_evidence_map(matrix)
-    up = next(t for t in fig.data if t.name == "Higher / increase / positive")
+    up = next(t for t in fig.data if t.name == "Higher / increase / positive" and t.customdata is not None)
     assert list(up.text) == ["1"]
     assert list(up.customdata[0][-2:]) == [1, 10]  # studies, findings (the hover names both)
     assert re.search(r"(?<!%)\{[a-z_]+\}", up.hovertemplate) is None  # every {column} resolved to customdata
@@ -90,7 +90,7 @@ def test_ratio_findings_share_one_column_with_opg_rankl_flipped():
 def test_evidence_map_puts_ids_in_customdata_and_draws_empty_cells_differently():
     matrix = charts.evidence_matrix(TABLES.findings, TABLES.studies, "related_to")
     fig = charts.build_evidence_map(matrix, "related_to")
-    names = {t.name: t for t in fig.data}
+    names = {t.name: t for t in fig.data if t.customdata is not None}
     assert "No findings" in names
     assert names["No findings"].marker.color == charts.EMPTY_CELL_COLOUR
     null = names["No difference / no association"]
@@ -167,3 +167,24 @@ def test_concentration_chart_is_log_scaled_per_unit_with_cases_and_controls_apar
     assert by_name["Cases"].customdata[0][1] == "Alpha 2004"
     # the pg/mL mouse value never shares this axis
     assert all(50.0 not in list(t.y) for t in fig.data)
+
+
+def test_evidence_map_squares_stay_inside_their_cells_at_any_width():
+    """Squares are shapes in data units (not pixel-sized markers), within their class slot and row."""
+    tables = sample_tables()
+    many = frame("findings", [finding(f"alpha2004-f{k}", direction="higher") for k in range(3, 40)])
+    matrix = charts.evidence_matrix(pd.concat([tables.findings, many], ignore_index=True), tables.studies)
+    fig = charts.build_evidence_map(matrix)
+    squares = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert squares
+    half_slot = 0.45  # class slots are 0.9 apart
+    centres = {
+        charts.Grid([], "condition_group").x_of(a) + o
+        for a in charts.MAP_ANALYTES
+        for o in charts.CLASS_OFFSET.values()
+    }
+    for square in squares:
+        centre = (square.x0 + square.x1) / 2
+        assert min(abs(centre - c) for c in centres) < 1e-9
+        assert square.x1 - square.x0 <= 2 * half_slot
+        assert square.y1 - square.y0 < 1  # within one row
