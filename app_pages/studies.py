@@ -29,7 +29,7 @@ ui.keep_in_url("study", chosen)
 
 if chosen:
     detail = atlas_tables.study_detail(ctx.tables, chosen)
-    st.subheader(f"{detail.label}: {detail.study['title']}", anchor=False)
+    st.subheader(ui.heading_text(f"{detail.label}: {detail.study['title']}"), anchor=False)
     if detail.study["curation_status"] == "draft":
         st.warning(
             "Draft: an imported record not yet curated. Drafts are hidden from counts and charts unless "

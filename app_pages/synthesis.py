@@ -103,7 +103,7 @@ def forest_section() -> None:
             charts.build_forest_plot(drawn, pooled),
             ctx,
             key="forest",
-            alt=f"Forest plot of {len(effects)} case–control comparisons in {len(pooled)} strata; open squares are derived "
+            alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(pooled)} strata; open squares are derived "
             "from medians, the paper's own p-value is at the right.",
             data=effects,
         )

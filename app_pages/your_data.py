@@ -1,4 +1,8 @@
-"""Your data: download the template, upload your own extraction, see it beside the atlas (this session only)."""
+"""Your data: download the template, upload your own extraction, see it beside the atlas (this session only).
+
+Everything the visitor wrote (file name, cells, messages quoting them) is shown with text elements (st.text,
+st.dataframe), never as Markdown, so links, emphasis or HTML in it stay plain text.
+"""
 
 import streamlit as st
 
@@ -9,9 +13,9 @@ st.title("Your data")
 st.markdown(
     "Explore your own extraction beside ours. Download the template, fill one row per study, measurement and finding "
     "(the `table` column says which), and upload it as CSV or Parquet (up to "
-    f"{upload.MAX_UPLOAD_MB} MB). Every cell is checked with the same schema as the atlas. Valid rows join **your "
-    "view only**: they are kept in this browser session, never written on the server, and marked *yours* in tables "
-    "and charts. Nobody else sees them."
+    f"{upload.MAX_UPLOAD_MB} MB, {upload.MAX_ROWS} rows). Every cell is checked with the same schema as the atlas. "
+    "Valid rows join **your view only**: they are kept in this browser session, never written on the server, and "
+    "marked *yours* in tables and charts. Nobody else sees them."
 )
 st.download_button(
     "Download the CSV template",
@@ -26,15 +30,16 @@ uploaded = st.file_uploader(
     "Upload your filled template",
     type=["csv", "parquet"],
     max_upload_size=upload.MAX_UPLOAD_MB,
-    key=f"visitor_file_{st.session_state.get('_upload_generation', 0)}",
+    key=f"visitor_file_{ui.upload_generation()}",
 )
-if uploaded is not None and st.session_state.get("_visitor_file_id") != uploaded.file_id:
+if uploaded is not None and ui.uploaded_file_id() != uploaded.file_id:
     ui.accept_upload(uploaded.name, uploaded.getvalue(), uploaded.file_id)
     st.rerun()
 
 state = ui.visitor_state()
 if state.error:
-    st.error(state.error, icon=":material/error:")
+    st.error("This file cannot be used; nothing from it was kept:", icon=":material/error:")
+    st.text(state.error)
 if state.result is not None:
     kept = state.result.tables
     st.success(
@@ -44,7 +49,12 @@ if state.result is not None:
     )
     if state.result.issues:
         st.warning(
-            f"{len(state.result.issues)} cell(s) break the schema; their rows were left out:", icon=":material/warning:"
+            f"{len(state.result.issues)} issue(s) found; the rows they name were left out:", icon=":material/warning:"
         )
         st.dataframe(ui.issues_table(state.result.issues), hide_index=True, width="stretch")
+    with st.expander("Your rows, as they were read"):
+        for name, frame in kept.as_dict().items():
+            st.text(f"{name.capitalize()} ({len(frame)} rows)")
+            if not frame.empty:
+                st.dataframe(frame, hide_index=True, width="stretch", key=f"your_{name}")
     st.button("Remove my rows", on_click=ui.clear_upload, key="remove_visitor_rows")

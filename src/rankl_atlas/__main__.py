@@ -35,6 +35,10 @@ def _add_studies(args: argparse.Namespace) -> int:
         for skipped in plan.skipped:
             c = skipped.citation
             print(f"  - {c.file}, record {c.index}: {c.title} ({skipped.reason})")
+    if plan.warnings:
+        print(f"Check {len(plan.warnings)} record(s) imported with something left out:")
+        for warning in plan.warnings:
+            print(f"  ! {warning}")
     if plan.added and not args.dry_run:
         print("New rows have curation_status 'draft'; curate them, then run `make data`.")
     return 0

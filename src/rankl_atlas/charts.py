@@ -636,12 +636,13 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
             & (effects["assay_vendor"] == stratum["assay_vendor"])
             & (effects["unit"] == stratum["unit"])
         ]
-        out.append(ForestRow(y, "stratum", f"<b>{stratum['stratum']}</b>", stratum.to_dict()))
-        y += 1
+        heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 34))
+        out.append(ForestRow(y, "stratum", heading, stratum.to_dict()))
+        y += 1 + 0.6 * heading.count("<br>")
         for _, row in part.iterrows():
-            text = f"{row['study']}: {row['case_group']} vs {row['control_group']}"
-            out.append(ForestRow(y, "comparison", _wrap(text), row.to_dict()))
-            y += 1
+            text = _wrap(f"{row['study']}: {row['case_group']} vs {row['control_group']}")
+            out.append(ForestRow(y, "comparison", text, row.to_dict()))
+            y += 1 + 0.6 * text.count("<br>")
         if stratum["poolable"]:
             text = f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"
             out.append(ForestRow(y, "pooled", text, stratum.to_dict()))
@@ -743,7 +744,7 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         zeroline=False,
         automargin=True,
     )
-    fig.update_xaxes(title="Hedges' g (cases − controls), 95% CI", zeroline=False)
+    fig.update_xaxes(title="Hedges' g, 95% CI", zeroline=False)
     return _layout(
         fig,
         height=max(300, 26 * bottom + 180),

@@ -5,6 +5,15 @@ the curation columns get honest placeholders (see ``DRAFT_PLACEHOLDERS``) and ``
 ``draft``, so the dashboard hides the row until a curator has read the paper. Records already in the table
 (same PMID, same DOI, or same title and year) are skipped. One call is all-or-nothing: if any file or
 record is malformed, or the resulting table would not pass the schema, studies.csv is left untouched.
+
+Entry points: ``add_studies`` (what ``python -m rankl_atlas add-studies`` runs), ``read_export`` (one file to
+citations) and ``plan_import`` (which citations become which rows). Names with a leading underscore are
+internal.
+
+Hostile input is refused by rule, not by accident: XML with a DOCTYPE internal subset (entity declarations)
+is refused before parsing and parsed with entities and external references forbidden (defusedxml); DOIs and
+PMIDs must match the schema's patterns; text that a spreadsheet would run as a formula (a title, author,
+journal, volume or pages beginning with ``= + - @``) is refused with the file, record and field named.
 """
 
 from __future__ import annotations
@@ -14,15 +23,33 @@ import re
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from xml.etree.ElementTree import Element, ParseError
 
+import defusedxml.ElementTree as safe_xml
 import pandas as pd
+from defusedxml import DefusedXmlException
 
-from rankl_atlas.build import load_sources, write_atomic
-from rankl_atlas.schema import YEAR_MAX, YEAR_MIN, column_names
+from rankl_atlas.build import TABLES, load_sources, write_atomic
+from rankl_atlas.schema import DOI_PATTERN, PMID_PATTERN, STUDY_ID_PATTERN, YEAR_MAX, YEAR_MIN, column_names
 from rankl_atlas.validation import ValidationFailed
+
+__all__ = [
+    "DRAFT_PLACEHOLDERS",
+    "FORMAT_LABELS",
+    "Added",
+    "Author",
+    "Citation",
+    "ImportFailed",
+    "ImportPlan",
+    "Problem",
+    "Skipped",
+    "add_studies",
+    "plan_import",
+    "read_export",
+]
 
 FORMAT_LABELS = {
     "medline": "PubMed MEDLINE",
@@ -30,7 +57,7 @@ FORMAT_LABELS = {
     "ris": "RIS",
     "bibtex": "BibTeX",
 }
-EXTENSION_FORMATS = {
+_EXTENSION_FORMATS = {
     ".nbib": "medline",
     ".medline": "medline",
     ".xml": "pubmed_xml",
@@ -39,23 +66,44 @@ EXTENSION_FORMATS = {
     ".bibtex": "bibtex",
 }
 
-#: Values for the contract's non-nullable curation columns, which no bibliographic export can give.
-#: study_kind has no "not yet curated" code, so the atlas's own scope (human circulating levels) stands in;
-#: curation_status "draft" hides the row from the dashboard until a curator replaces these.
+#: Values for the contract's non-nullable curation columns, which no bibliographic export can give;
+#: curation_status "draft" hides the row from the dashboard until a curator replaces them.
 DRAFT_PLACEHOLDERS = {
     "study_kind": "not_curated",
     "condition_group": "other",
     "design": "not_reported",
     "evidence_level": "citation_only",
     "curation_status": "draft",
+    "source_set": "curator_import",
 }
 
-_PMID = re.compile(r"^[0-9]{1,9}$")
-_DOI = re.compile(r"^10\.[0-9]{4,9}/\S+$")
+_PMID = re.compile(PMID_PATTERN)
+_DOI = re.compile(DOI_PATTERN)
+_STUDY_ID = re.compile(STUDY_ID_PATTERN)
+_STUDY_ID_PARTS = re.compile(r"([a-z]+[0-9]{4})([a-z]*)")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![0-9])([0-9]{4})(?![0-9])")
+#: A date begins with a four-digit year, then ends or goes on after a separator ('2005///', '1998 Apr 14',
+#: '2022 Jan-Feb', '2021/06/01/'); '20011/2011' or '2011a' are malformed.
+_LEADING_YEAR = re.compile(r"([0-9]{4})(?:$|[\s/.,;:-])")
+#: Leading characters a spreadsheet reads as the start of a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@")
+#: An article number (MDPI '551', Frontiers '789012', PLoS 'e0123456') given as PubMed's [pii] identifier.
+_ARTICLE_NUMBER = re.compile(r"[A-Za-z]{0,2}[0-9]{1,12}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MEDLINE_LINE = re.compile(r"^[A-Z][A-Z0-9 ]{3}- ")
+_MEDLINE_ID = re.compile(r"(\S+)\s*\[([a-z]+)\]")
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
+#: Markup in titles: PubMed's inline tags (<i>, <b>, <u>, <sub>, <sup>), HTML emphasis and MathML, with
+#: well-formed attributes only, so that text such as 'RANKL<OPG and OPG>RANKL' is kept.
+_MARKUP_TAG = re.compile(
+    r"</?(?:i|b|u|em|strong|sub|sup|sc|span|mml:[a-z]+|math|mi|mn|mo|ms|mtext|mrow|msub|msup|msubsup|mfrac"
+    r"|msqrt|mroot|mstyle|mover|munder|munderover|mspace|mfenced|mtable|mtr|mtd|semantics|annotation)"
+    r"(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*/?>",
+    re.IGNORECASE,
+)
+#: An XML DOCTYPE with an internal subset, or any entity declaration: refused before parsing.
+_XML_DECLARATIONS = re.compile(r"<!DOCTYPE[^>\[]*\[|<!ENTITY", re.IGNORECASE)
+_ENTITY_REFUSAL = "XML with entity declarations is not accepted"
 # Letters that Unicode decomposition does not reduce to ASCII.
 _TRANSLITERATE = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L"}
@@ -92,6 +140,10 @@ class ImportFailed(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+def _refuse(file: str, problem: str, record: int | None = None) -> ImportFailed:
+    return ImportFailed([Problem(file, record, None, problem)])
+
+
 @dataclass(frozen=True)
 class Author:
     """One author as MEDLINE writes it: surname (accents kept) and initials without dots, or a group name."""
@@ -121,14 +173,15 @@ class Citation:
     pmid: str | None = None
     doi: str | None = None
     key: str | None = None  # BibTeX key or RIS ID
-    notes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # for the draft row's curation notes
+    warnings: tuple[str, ...] = ()  # for the curator now: what was left out of the record, and why
 
     @property
     def record_id(self) -> str | None:
         """The best short name for messages: PMID, DOI, export key, or first author and year."""
-        if self.pmid:
+        if self.pmid and _PMID.match(self.pmid):
             return f"PMID {self.pmid}"
-        if self.doi:
+        if self.doi and _DOI.match(self.doi):
             return f"DOI {self.doi}"
         if self.key:
             return self.key
@@ -159,34 +212,38 @@ class ImportPlan:
     added: list[Added] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # records imported with something left out
 
 
 # --- Text helpers -------------------------------------------------------------------------------
 
 
-def clean(value: object) -> str | None:
-    """Collapse whitespace; None for empty values."""
+def _clean(value: object) -> str | None:
+    """Collapse whitespace and drop control characters (e.g. terminal escapes); None for empty values."""
     if value is None:
         return None
-    text = " ".join(str(value).split())
+    text = " ".join(_CONTROL.sub("", str(value)).split())
     return text or None
 
 
-def ascii_letters(text: str) -> str:
+def _ascii_letters(text: str) -> str:
     """Lowercase ASCII letters only: accents stripped (Müller-Šťastná -> mullerstastna)."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
     return "".join(c for c in decomposed if c.isascii() and c.isalpha()).lower()
 
 
-def normalise_title(title: str) -> str:
+def _normalise_title(title: str) -> str:
     """Title key for duplicate detection: lowercase, accents stripped, only letters and digits."""
     decomposed = unicodedata.normalize("NFKD", title.translate(_TRANSLITERATE).casefold())
     return "".join(c for c in decomposed if c.isascii() and c.isalnum())
 
 
-def clean_title(title: object, pubmed: bool = False) -> tuple[str | None, tuple[str, ...]]:
-    """Title as published: markup and one trailing period removed; PubMed's [translated title] unwrapped."""
-    text = clean(re.sub(r"</?[A-Za-z][^<>]*>", "", str(title))) if title is not None else None
+def _clean_title(title: object, pubmed: bool = False) -> tuple[str | None, tuple[str, ...]]:
+    """Title as published: markup tags and one trailing period removed; PubMed's [translated title] unwrapped.
+
+    Only real markup goes (see _MARKUP_TAG); other text between '<' and '>' stays.
+    """
+    text = _clean(_MARKUP_TAG.sub("", str(title))) if title is not None else None
     notes: tuple[str, ...] = ()
     if not text:
         return None, notes
@@ -198,15 +255,15 @@ def clean_title(title: object, pubmed: bool = False) -> tuple[str | None, tuple[
     return text or None, notes
 
 
-def normalise_doi(value: object) -> str | None:
+def _normalise_doi(value: object) -> str | None:
     """Lowercase DOI without a resolver prefix ('https://doi.org/', 'doi:')."""
-    text = clean(value)
+    text = _clean(value)
     return _DOI_PREFIX.sub("", text).strip().lower() if text else None
 
 
-def normalise_pages(value: object) -> str | None:
+def _normalise_pages(value: object) -> str | None:
     """Plain-hyphen page range with abbreviated end pages expanded (3597-602 -> 3597-3602)."""
-    text = clean(value)
+    text = _clean(value)
     if not text:
         return None
     text = re.sub(r"\s*(?:--|[\u2010-\u2015\u2212]|-)\s*", "-", text)
@@ -219,16 +276,19 @@ def normalise_pages(value: object) -> str | None:
     return text
 
 
-def year_of(value: object) -> tuple[int | None, str | None]:
-    """The first four-digit year in a date ('1998 Apr 14', '2005///', '2022 Jan-Feb')."""
-    text = clean(value)
+def _year_of(value: object) -> tuple[int | None, str | None]:
+    """The year a date begins with ('1998 Apr 14', '2005///', '2022 Jan-Feb'), and the date as given.
+
+    None when the date does not begin with a four-digit year ('20011/2011', 'in press'); the caller reports it.
+    """
+    text = _clean(value)
     if not text:
         return None, None
-    match = _YEAR.search(text)
+    match = _LEADING_YEAR.match(text)
     return (int(match.group(1)) if match else None), text
 
 
-def initials_of(given: str) -> str:
+def _initials_of(given: str) -> str:
     """Initials from given names: 'Jana K.' -> 'JK', 'Jean-Pierre' -> 'JP', 'L. H.' -> 'LH', 'AB' -> 'AB'."""
     letters = []
     for token in re.split(r"[\s.]+", given):
@@ -241,14 +301,14 @@ def initials_of(given: str) -> str:
     return "".join(letters)
 
 
-def author_from_text(text: str) -> Author | None:
+def _author_from_text(text: str) -> Author | None:
     """'Surname, Given' (RIS) or 'Surname AB' (MEDLINE) as an Author; any other name is a group's name."""
-    text = clean(text.replace("{", "").replace("}", "")) if text else None
+    text = _clean(text.replace("{", "").replace("}", "")) if text else None
     if not text:
         return None
     if "," in text:
         surname, _, given = text.partition(",")
-        return Author(clean(surname) or text, initials_of(given))
+        return Author(_clean(surname) or text, _initials_of(given))
     head, _, last = text.rpartition(" ")
     bare = last.replace(".", "")
     if head and bare.isalpha() and bare.isupper() and len(bare) <= 4:
@@ -256,14 +316,48 @@ def author_from_text(text: str) -> Author | None:
     return Author(text, collective=True)
 
 
-def first_author_surname(authors: Sequence[Author]) -> str | None:
-    return authors[0].surname if authors else None
+def _article_number(value: object) -> str | None:
+    """An electronic article number ('551', 'e0123456') used as pages when a record has none; else None."""
+    text = _clean(value)
+    return text if text and _ARTICLE_NUMBER.fullmatch(text) else None
 
 
-# --- Readers ------------------------------------------------------------------------------------
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
 
 
-def detect_format(name: str, text: str) -> str | None:
+# --- Reading one file ---------------------------------------------------------------------------
+
+
+def read_export(path: Path) -> list[Citation]:
+    """Read one export file into citations; raise ImportFailed naming every malformed record."""
+    file = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise _refuse(file, f"cannot be read: {err.strerror or err}") from None
+    if not data.strip():
+        raise _refuse(file, "file is empty")
+    text = _decode_text(data, file)
+    fmt = _detect_format(file, text)
+    if fmt is None:
+        raise _refuse(file, "unrecognised format (expected PubMed MEDLINE or XML, RIS or BibTeX)")
+    if fmt == "pubmed_xml":
+        citations = _read_pubmed_xml(data, text, file)
+    else:
+        citations = {"medline": _read_medline, "ris": _read_ris, "bibtex": _read_bibtex}[fmt](text, file)
+    if not citations:
+        raise _refuse(file, f"no records found in this {FORMAT_LABELS[fmt]} file")
+    citations = [_without_unsafe_doi(c) for c in citations]
+    problems = [p for c in citations for p in _check_citation(c)]
+    if problems:
+        raise ImportFailed(problems)
+    return citations
+
+
+def _detect_format(name: str, text: str) -> str | None:
     """The export format from the content, else from the file extension; None when neither tells."""
     head = text.lstrip("\ufeff \t\r\n")[:4000]
     if head.startswith("<?xml") or head.startswith("<!DOCTYPE") or head.startswith("<PubmedArticleSet"):
@@ -274,251 +368,154 @@ def detect_format(name: str, text: str) -> str | None:
         return "medline"
     if re.search(r"(?m)^\s*@\s*[A-Za-z]+\s*[{(]", head):
         return "bibtex"
-    return EXTENSION_FORMATS.get(Path(name).suffix.lower())
+    return _EXTENSION_FORMATS.get(Path(name).suffix.lower())
 
 
-def decode_text(data: bytes, file: str) -> str:
+def _decode_text(data: bytes, file: str) -> str:
     """UTF-8 text (a BOM is allowed); binary or non-UTF-8 content is refused with the offending byte."""
     if b"\x00" in data[:8192]:
-        raise ImportFailed([Problem(file, None, None, "binary file, not a text export")])
+        raise _refuse(file, "binary file, not a text export")
     try:
         return data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise ImportFailed(
-            [
-                Problem(
-                    file,
-                    None,
-                    None,
-                    f"not UTF-8 encoded (byte 0x{data[err.start]:02x} on line {line}); "
-                    "export again as UTF-8 or convert the file",
-                )
-            ]
+        raise _refuse(
+            file,
+            f"not UTF-8 encoded (byte 0x{data[err.start]:02x} on line {line}); export again as UTF-8 or convert the file",
         ) from None
 
 
-def read_export(path: Path) -> list[Citation]:
-    """Read one export file into citations; raise ImportFailed naming every malformed record."""
-    file = path.name
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise ImportFailed([Problem(file, None, None, f"cannot be read: {err.strerror or err}")]) from None
-    if not data.strip():
-        raise ImportFailed([Problem(file, None, None, "file is empty")])
-    text = decode_text(data, file)
-    fmt = detect_format(file, text)
-    if fmt is None:
-        raise ImportFailed(
-            [Problem(file, None, None, "unrecognised format (expected PubMed MEDLINE or XML, RIS or BibTeX)")]
-        )
-    reader = {"medline": read_medline, "pubmed_xml": read_pubmed_xml, "ris": read_ris, "bibtex": read_bibtex}[fmt]
-    citations = reader(data if fmt == "pubmed_xml" else text, file)
-    if not citations:
-        raise ImportFailed([Problem(file, None, None, f"no records found in this {FORMAT_LABELS[fmt]} file")])
-    problems = [p for c in citations for p in check_citation(c)]
-    if problems:
-        raise ImportFailed(problems)
-    return citations
+# --- PubMed MEDLINE -----------------------------------------------------------------------------
 
 
-def read_medline(text: str, file: str) -> list[Citation]:
+def _read_medline(text: str, file: str) -> list[Citation]:
     """PubMed MEDLINE ('PubMed' format / .nbib) via Bio.Medline, after checking every line is a tag line."""
     from Bio import Medline
 
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip() and not line.startswith("      ") and not _MEDLINE_LINE.match(line):
-            raise ImportFailed([Problem(file, None, None, f"line {number} is not a MEDLINE tag line: {line[:60]!r}")])
-    citations = []
-    for index, record in enumerate(Medline.parse(io.StringIO(text)), start=1):
-        authors = [author_from_text(a) for a in record.get("AU", [])]
-        if not any(authors):
-            authors = [author_from_text(a) for a in record.get("FAU", [])]
-        authors += [Author(clean(cn) or "", collective=True) for cn in _as_list(record.get("CN"))]
-        doi = next(
-            (
-                value.rsplit("[", 1)[0]
-                for value in _as_list(record.get("LID")) + _as_list(record.get("AID"))
-                if value.strip().endswith("[doi]")
-            ),
+            raise _refuse(file, f"line {number} is not a MEDLINE tag line: {line[:60]!r}")
+    return [_medline_citation(record, file, index) for index, record in enumerate(Medline.parse(io.StringIO(text)), 1)]
+
+
+def _medline_ids(record, tag: str, kind: str) -> list[str]:
+    """Every '<id> [kind]' token of a tag: Bio.Medline joins repeated LID lines ('551 [pii] 10.3390/x [doi]')."""
+    return [token for value in _as_list(record.get(tag)) for token, k in _MEDLINE_ID.findall(value) if k == kind]
+
+
+def _medline_citation(record, file: str, index: int) -> Citation:
+    authors = [_author_from_text(a) for a in record.get("AU", [])]
+    if not any(authors):
+        authors = [_author_from_text(a) for a in record.get("FAU", [])]
+    authors += [Author(_clean(cn) or "", collective=True) for cn in _as_list(record.get("CN"))]
+    doi = next(iter(_medline_ids(record, "LID", "doi") + _medline_ids(record, "AID", "doi")), None)
+    pages = _normalise_pages(record.get("PG"))
+    if not pages:
+        pages = next(
+            filter(None, map(_article_number, _medline_ids(record, "LID", "pii") + _medline_ids(record, "AID", "pii"))),
             None,
         )
-        title, notes = clean_title(record.get("TI"), pubmed=True)
-        year, year_text = year_of(record.get("DP"))
-        citations.append(
-            Citation(
-                file=file,
-                index=index,
-                format="medline",
-                title=title,
-                year=year,
-                year_text=year_text,
-                authors=tuple(a for a in authors if a and a.surname),
-                journal=clean(record.get("TA")) or clean(record.get("JT")),
-                volume=clean(record.get("VI")),
-                pages=normalise_pages(record.get("PG")),
-                pmid=clean(record.get("PMID")),
-                doi=normalise_doi(doi),
-                notes=notes,
-            )
-        )
-    return citations
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _local_pubmed_dtds() -> tuple[set[str], str]:
-    """DTD file names Bio.Entrez can open without the network, and the newest bundled PubMed DTD."""
-    from Bio.Entrez.Parser import DataHandler
-
-    names: set[str] = set()
-    for folder in (DataHandler.global_dtd_dir, DataHandler.local_dtd_dir):
-        if folder and Path(folder).is_dir():
-            names.update(p.name for p in Path(folder).iterdir())
-    bundled = sorted(p.name for p in Path(DataHandler.global_dtd_dir).glob("pubmed_[0-9]*.dtd"))
-    return names, bundled[-1]
-
-
-_DOCTYPE = re.compile(rb"<!DOCTYPE\s+([A-Za-z_][\w.-]*)[^>\[]*>")
-_DTD_FILE = re.compile(rb"[\"']([^\"']*?([^/\"']+\.dtd))[\"']\s*>$")
-_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*)[\s>/]")
-
-
-def offline_pubmed_xml(data: bytes, file: str) -> bytes:
-    """The XML with a DOCTYPE that Bio.Entrez resolves from its local DTD folders, so it never downloads.
-
-    Only a PubmedArticleSet is accepted. A DOCTYPE naming a DTD that is not available locally (e.g. a newer
-    PubMed DTD) is pointed at the newest bundled PubMed DTD; the file is then parsed with validate=False, so
-    tags unknown to that DTD are skipped. A missing XML declaration or DOCTYPE is added.
-    """
-    local, newest = _local_pubmed_dtds()
-    doctype = (
-        b'<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle//EN" '
-        b'"https://dtd.nlm.nih.gov/ncbi/pubmed/out/' + newest.encode() + b'">'
-    )
-    body = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not body.startswith(b"<?xml"):
-        body = b'<?xml version="1.0" encoding="UTF-8"?>' + body  # same line: keeps line numbers in errors
-    prolog_end = body.find(b"?>") + 2
-    if prolog_end < 2:
-        raise ImportFailed([Problem(file, None, None, "broken XML declaration (no closing '?>')")])
-    match = _DOCTYPE.search(body)
-    if match:
-        root = match.group(1)
-    else:
-        prolog = re.sub(rb"<!--.*?-->|<\?.*?\?>", b"", body, flags=re.DOTALL)
-        first = _ROOT.search(prolog)
-        root = first.group(1) if first else b""
-    if root != b"PubmedArticleSet":
-        shown = root.decode("utf-8", "replace") or "none"
-        raise ImportFailed(
-            [Problem(file, None, None, f"not a PubMed XML file: root element {shown!r}, expected PubmedArticleSet")]
-        )
-    if match:
-        named = _DTD_FILE.search(match.group(0))
-        if named is None or named.group(2).decode("ascii", "replace") not in local:
-            body = body[: match.start()] + doctype + body[match.end() :]
-    else:
-        body = body[:prolog_end] + doctype + body[prolog_end:]
-    return body
-
-
-def read_pubmed_xml(data: bytes, file: str) -> list[Citation]:
-    """A saved efetch PubmedArticleSet via Bio.Entrez.read, offline (see offline_pubmed_xml)."""
-    from Bio import Entrez
-    from Bio.Entrez.Parser import CorruptedXMLError, NotXMLError
-
-    try:
-        parsed = Entrez.read(io.BytesIO(offline_pubmed_xml(data, file)), validate=False)
-    except CorruptedXMLError as err:
-        complete = data.count(b"</PubmedArticle>") + data.count(b"</PubmedBookArticle>")
-        raise ImportFailed(
-            [
-                Problem(
-                    file, complete + 1, None, f"broken or truncated XML after {complete} complete record(s): {err.msg}"
-                )
-            ]
-        ) from None
-    except (NotXMLError, ValueError, RuntimeError) as err:
-        raise ImportFailed([Problem(file, None, None, f"not a PubMed XML (PubmedArticleSet) file: {err}")]) from None
-    if not hasattr(parsed, "get") or "PubmedArticle" not in parsed:
-        raise ImportFailed([Problem(file, None, None, "not a PubMed XML file: no PubmedArticleSet element")])
-    citations = []
-    records = [(r, False) for r in parsed.get("PubmedArticle", [])] + [
-        (r, True) for r in parsed.get("PubmedBookArticle", [])
-    ]
-    for index, (record, is_book) in enumerate(records, start=1):
-        citations.append(_book_citation(record, file, index) if is_book else _article_citation(record, file, index))
-    return citations
-
-
-def _xml_authors(author_list) -> tuple[Author, ...]:
-    authors = []
-    for a in author_list or []:
-        if a.get("CollectiveName"):
-            authors.append(Author(clean(a["CollectiveName"]) or "", collective=True))
-        elif a.get("LastName"):
-            initials = clean(a.get("Initials")) or initials_of(str(a.get("ForeName", "")))
-            authors.append(Author(clean(a["LastName"]) or "", initials or ""))
-    return tuple(a for a in authors if a.surname)
-
-
-def _xml_doi(*candidates) -> str | None:
-    for items, attribute in candidates:
-        for item in items or []:
-            if getattr(item, "attributes", {}).get(attribute) == "doi":
-                return normalise_doi(item)
-    return None
-
-
-def _article_citation(record, file: str, index: int) -> Citation:
-    citation = record.get("MedlineCitation", {})
-    article = citation.get("Article", {})
-    journal = article.get("Journal", {})
-    issue = journal.get("JournalIssue", {})
-    pub_date = issue.get("PubDate", {})
-    year, year_text = year_of(pub_date.get("Year") or pub_date.get("MedlineDate"))
-    if year is None and article.get("ArticleDate"):
-        year, year_text = year_of(article["ArticleDate"][0].get("Year"))
-    pagination = article.get("Pagination", {})
-    pages = pagination.get("MedlinePgn")
-    if pagination.get("StartPage"):
-        pages = "-".join(str(p) for p in (pagination["StartPage"], pagination.get("EndPage")) if p)
-    iso = clean(journal.get("ISOAbbreviation"))
-    title, notes = clean_title(article.get("ArticleTitle") or article.get("VernacularTitle"), pubmed=True)
+    title, notes = _clean_title(record.get("TI"), pubmed=True)
+    year, year_text = _year_of(record.get("DP"))
     return Citation(
         file=file,
         index=index,
-        format="pubmed_xml",
+        format="medline",
         title=title,
         year=year,
         year_text=year_text,
-        authors=_xml_authors(article.get("AuthorList")),
-        journal=clean(citation.get("MedlineJournalInfo", {}).get("MedlineTA"))
-        or (clean(iso.replace(".", " ")) if iso else None)
-        or clean(journal.get("Title")),
-        volume=clean(issue.get("Volume")),
-        pages=normalise_pages(pages),
-        pmid=clean(citation.get("PMID")),
-        doi=_xml_doi(
-            (article.get("ELocationID"), "EIdType"),
-            (record.get("PubmedData", {}).get("ArticleIdList"), "IdType"),
-        ),
+        authors=tuple(a for a in authors if a and a.surname),
+        journal=_clean(record.get("TA")) or _clean(record.get("JT")),
+        volume=_clean(record.get("VI")),
+        pages=pages,
+        pmid=_clean(record.get("PMID")),
+        doi=_normalise_doi(doi),
         notes=notes,
     )
 
 
-def _book_citation(record, file: str, index: int) -> Citation:
-    document = record.get("BookDocument", {})
-    book = document.get("Book", {})
-    year, year_text = year_of(book.get("PubDate", {}).get("Year") or book.get("PubDate", {}).get("MedlineDate"))
-    author_lists = document.get("AuthorList") or book.get("AuthorList") or [[]]
-    title, notes = clean_title(document.get("ArticleTitle") or book.get("BookTitle"), pubmed=True)
+# --- PubMed XML ---------------------------------------------------------------------------------
+
+
+def _read_pubmed_xml(data: bytes, text: str, file: str) -> list[Citation]:
+    """A saved efetch PubmedArticleSet, parsed with defusedxml: no DTD is read, no entity expanded, offline."""
+    if _XML_DECLARATIONS.search(text):
+        raise _refuse(file, _ENTITY_REFUSAL)
+    root = _parse_pubmed_xml(data, file)
+    citations = []
+    for index, record in enumerate(r for r in root if r.tag in ("PubmedArticle", "PubmedBookArticle")):
+        if record.tag == "PubmedArticle":
+            citations.append(_article_citation(record, file, index + 1))
+        else:
+            citations.append(_book_citation(record, file, index + 1))
+    return citations
+
+
+def _parse_pubmed_xml(data: bytes, file: str) -> Element:
+    """The PubmedArticleSet element; entity declarations, external references and other roots are refused."""
+    try:
+        root = safe_xml.fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException:
+        raise _refuse(file, _ENTITY_REFUSAL) from None
+    except ParseError as err:
+        complete = data.count(b"</PubmedArticle>") + data.count(b"</PubmedBookArticle>")
+        raise _refuse(
+            file, f"broken or truncated XML after {complete} complete record(s): {err}", complete + 1
+        ) from None
+    if root.tag != "PubmedArticleSet":
+        raise _refuse(file, f"not a PubMed XML file: root element {root.tag!r}, expected PubmedArticleSet")
+    return root
+
+
+def _xml_text(element: Element | None, path: str | None = None) -> str | None:
+    """All text inside an element (inline markup such as <i> dropped by the parser), whitespace collapsed."""
+    found = element.find(path) if element is not None and path else element
+    return _clean("".join(found.itertext())) if found is not None else None
+
+
+def _xml_authors(author_list: Element | None) -> tuple[Author, ...]:
+    authors = []
+    for a in author_list.findall("Author") if author_list is not None else []:
+        if _xml_text(a, "CollectiveName"):
+            authors.append(Author(_xml_text(a, "CollectiveName") or "", collective=True))
+        elif _xml_text(a, "LastName"):
+            initials = _xml_text(a, "Initials") or _initials_of(_xml_text(a, "ForeName") or "")
+            authors.append(Author(_xml_text(a, "LastName") or "", initials or ""))
+    return tuple(a for a in authors if a.surname)
+
+
+def _xml_ids(elements: Iterable[Element], attribute: str, kind: str) -> Iterator[str]:
+    return (text for e in elements if e.get(attribute) == kind and (text := _xml_text(e)))
+
+
+def _xml_year(date: Element | None) -> tuple[int | None, str | None]:
+    return _year_of(_xml_text(date, "Year") or _xml_text(date, "MedlineDate"))
+
+
+def _article_citation(record: Element, file: str, index: int) -> Citation:
+    citation = record.find("MedlineCitation")
+    article = citation.find("Article") if citation is not None else None
+    article = article if article is not None else Element("Article")
+    journal = article.find("Journal")
+    issue = journal.find("JournalIssue") if journal is not None else None
+    year, year_text = _xml_year(issue.find("PubDate") if issue is not None else None)
+    if year_text is None:
+        year, year_text = _xml_year(article.find("ArticleDate"))
+    pages = _xml_text(article, "Pagination/MedlinePgn")
+    if _xml_text(article, "Pagination/StartPage"):
+        pages = "-".join(
+            p for p in (_xml_text(article, "Pagination/StartPage"), _xml_text(article, "Pagination/EndPage")) if p
+        )
+    elocations = article.findall("ELocationID")
+    if not pages:
+        pages = next(filter(None, map(_article_number, _xml_ids(elocations, "EIdType", "pii"))), None)
+    iso = _xml_text(journal, "ISOAbbreviation")
+    title, notes = _clean_title(
+        _xml_text(article, "ArticleTitle") or _xml_text(article, "VernacularTitle"), pubmed=True
+    )
+    doi = next(_xml_ids(elocations, "EIdType", "doi"), None) or next(
+        _xml_ids(record.findall("PubmedData/ArticleIdList/ArticleId"), "IdType", "doi"), None
+    )
     return Citation(
         file=file,
         index=index,
@@ -526,19 +523,60 @@ def _book_citation(record, file: str, index: int) -> Citation:
         title=title,
         year=year,
         year_text=year_text,
-        authors=_xml_authors(author_lists[0]),
-        journal=clean(book.get("BookTitle")),
-        volume=clean(book.get("Volume")),
-        pmid=clean(document.get("PMID")),
-        doi=_xml_doi((document.get("ArticleIdList"), "IdType")),
+        authors=_xml_authors(article.find("AuthorList")),
+        journal=_xml_text(citation, "MedlineJournalInfo/MedlineTA")
+        or (_clean(iso.replace(".", " ")) if iso else None)
+        or _xml_text(journal, "Title"),
+        volume=_xml_text(issue, "Volume"),
+        pages=_normalise_pages(pages),
+        pmid=_xml_text(citation, "PMID"),
+        doi=_normalise_doi(doi),
+        notes=notes,
+    )
+
+
+def _book_citation(record: Element, file: str, index: int) -> Citation:
+    document = record.find("BookDocument")
+    document = document if document is not None else Element("BookDocument")
+    book = document.find("Book")
+    year, year_text = _xml_year(book.find("PubDate") if book is not None else None)
+    author_list = document.find("AuthorList")
+    if author_list is None and book is not None:
+        author_list = book.find("AuthorList")
+    title, notes = _clean_title(_xml_text(document, "ArticleTitle") or _xml_text(book, "BookTitle"), pubmed=True)
+    return Citation(
+        file=file,
+        index=index,
+        format="pubmed_xml",
+        title=title,
+        year=year,
+        year_text=year_text,
+        authors=_xml_authors(author_list),
+        journal=_xml_text(book, "BookTitle"),
+        volume=_xml_text(book, "Volume"),
+        pmid=_xml_text(document, "PMID"),
+        doi=_normalise_doi(next(_xml_ids(document.findall("ArticleIdList/ArticleId"), "IdType", "doi"), None)),
         notes=(*notes, "PubMed book record: the journal column holds the book title."),
     )
 
 
-def read_ris(text: str, file: str) -> list[Citation]:
+# --- RIS ----------------------------------------------------------------------------------------
+
+
+def _read_ris(text: str, file: str) -> list[Citation]:
     """RIS via rispy, after checking that every record opens with TY and closes with ER."""
     import rispy
 
+    _check_ris_structure(text, file)
+    try:
+        entries = rispy.loads(text)
+    except Exception as err:  # rispy raises plain IOError/ValueError subclasses on bad structure
+        raise _refuse(file, f"cannot be read as RIS: {err}") from None
+    return [_ris_citation(entry, file, index) for index, entry in enumerate(entries, start=1)]
+
+
+def _check_ris_structure(text: str, file: str) -> None:
+    """Every tag line lies inside a record that opens with 'TY  -' and closes with 'ER  -'."""
     open_at = None
     number = 0
     for line_no, line in enumerate(text.splitlines(), start=1):
@@ -548,74 +586,65 @@ def read_ris(text: str, file: str) -> list[Citation]:
         if tag.group(1) == "TY":
             number += 1
             if open_at is not None:
-                raise ImportFailed(
-                    [Problem(file, number - 1, None, f"record is not closed by 'ER  -' before line {line_no}")]
-                )
+                raise _refuse(file, f"record is not closed by 'ER  -' before line {line_no}", number - 1)
             open_at = line_no
         elif tag.group(1) == "ER":
             if open_at is None:
-                raise ImportFailed(
-                    [Problem(file, None, None, f"line {line_no}: 'ER  -' without a 'TY  -' record start")]
-                )
+                raise _refuse(file, f"line {line_no}: 'ER  -' without a 'TY  -' record start")
             open_at = None
         elif open_at is None:
-            raise ImportFailed(
-                [Problem(file, None, None, f"line {line_no} is outside a record (no 'TY  -' before it)")]
-            )
+            raise _refuse(file, f"line {line_no} is outside a record (no 'TY  -' before it)")
     if open_at is not None:
-        raise ImportFailed(
-            [
-                Problem(
-                    file, number, None, f"record starting on line {open_at} is not closed by 'ER  -' (truncated file?)"
-                )
-            ]
-        )
-    try:
-        entries = rispy.loads(text)
-    except Exception as err:  # rispy raises plain IOError/ValueError subclasses on bad structure
-        raise ImportFailed([Problem(file, None, None, f"cannot be read as RIS: {err}")]) from None
-    citations = []
-    for index, entry in enumerate(entries, start=1):
-        names = entry.get("authors") or entry.get("first_authors") or []
-        year, year_text = year_of(entry.get("year") or entry.get("publication_year") or entry.get("date"))
-        pages = entry.get("start_page")
-        if pages and entry.get("end_page"):
-            pages = f"{pages}-{entry['end_page']}"
-        title, notes = clean_title(entry.get("title") or entry.get("primary_title"))
-        database = f"{entry.get('name_of_database', '')} {entry.get('database_provider', '')}".lower()
-        pmid = None
-        if "pubmed" in database or "medline" in database:
-            pmid = clean(entry.get("accession_number"))
-        for note in _as_list(entry.get("notes")) + _as_list(entry.get("note")):
-            found = re.search(r"\bPMID:?\s*([0-9]+)", note)
-            pmid = pmid or (found.group(1) if found else None)
-        citations.append(
-            Citation(
-                file=file,
-                index=index,
-                format="ris",
-                title=title,
-                year=year,
-                year_text=year_text,
-                authors=tuple(a for a in (author_from_text(n) for n in names) if a),
-                journal=clean(entry.get("alternate_title2"))  # JA: standard abbreviation
-                or clean(entry.get("alternate_title1"))  # J2: abbreviation
-                or clean(entry.get("journal_name"))  # JO
-                or clean(entry.get("secondary_title"))  # T2
-                or clean(entry.get("alternate_title3")),  # JF: full name
-                volume=clean(entry.get("volume")),
-                pages=normalise_pages(pages),
-                pmid=pmid,
-                doi=normalise_doi(entry.get("doi")),
-                key=clean(entry.get("id")),
-                notes=notes,
-            )
-        )
-    return citations
+        raise _refuse(file, f"record starting on line {open_at} is not closed by 'ER  -' (truncated file?)", number)
 
 
-def read_bibtex(text: str, file: str) -> list[Citation]:
+def _ris_citation(entry: dict, file: str, index: int) -> Citation:
+    """One rispy entry as a Citation."""
+    names = entry.get("authors") or entry.get("first_authors") or []
+    year, year_text = _year_of(entry.get("year") or entry.get("publication_year") or entry.get("date"))
+    pages = entry.get("start_page")
+    if pages and entry.get("end_page"):
+        pages = f"{pages}-{entry['end_page']}"
+    title, notes = _clean_title(entry.get("title") or entry.get("primary_title"))
+    database = f"{entry.get('name_of_database', '')} {entry.get('database_provider', '')}".lower()
+    pmid = None
+    if "pubmed" in database or "medline" in database:
+        pmid = _clean(entry.get("accession_number"))
+    for note in _as_list(entry.get("notes")) + _as_list(entry.get("note")):
+        found = re.search(r"\bPMID:?\s*([0-9]+)", note)
+        pmid = pmid or (found.group(1) if found else None)
+    return Citation(
+        file=file,
+        index=index,
+        format="ris",
+        title=title,
+        year=year,
+        year_text=year_text,
+        authors=tuple(a for a in (_author_from_text(n) for n in names) if a),
+        journal=_clean(entry.get("alternate_title2"))  # JA: standard abbreviation
+        or _clean(entry.get("alternate_title1"))  # J2: abbreviation
+        or _clean(entry.get("journal_name"))  # JO
+        or _clean(entry.get("secondary_title"))  # T2
+        or _clean(entry.get("alternate_title3")),  # JF: full name
+        volume=_clean(entry.get("volume")),
+        pages=_normalise_pages(pages),
+        pmid=pmid,
+        doi=_normalise_doi(entry.get("doi")),
+        key=_clean(entry.get("id")),
+        notes=notes,
+    )
+
+
+# --- BibTeX -------------------------------------------------------------------------------------
+
+
+def _read_bibtex(text: str, file: str) -> list[Citation]:
     """BibTeX via bibtexparser v2 with LaTeX decoding ({\\"u} -> ü) and name splitting."""
+    return [_bibtex_citation(entry, file, index) for index, entry in enumerate(_parse_bibtex(text, file), start=1)]
+
+
+def _parse_bibtex(text: str, file: str) -> list:
+    """The library's entries; any block that cannot be parsed refuses the file."""
     import bibtexparser
     from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors, SplitNameParts
 
@@ -635,105 +664,175 @@ def read_bibtex(text: str, file: str) -> list[Citation]:
                 for b in library.failed_blocks
             ]
         )
-    citations = []
-    for index, entry in enumerate(library.entries, start=1):
-        values = {f.key.lower(): f.value for f in entry.fields}
-
-        def text_of(*keys: str, values=values) -> str | None:
-            for key in keys:
-                if isinstance(values.get(key), str):
-                    found = clean(values[key].replace("{", "").replace("}", ""))
-                    if found:
-                        return found
-            return None
-
-        authors = []
-        for name in values.get("author") or []:
-            if isinstance(name, str):
-                authors.append(author_from_text(name))
-                continue
-            surname = clean(" ".join(name.von + name.last).replace("{", "").replace("}", ""))
-            initials = initials_of(" ".join(name.first).replace("{", "").replace("}", ""))
-            jr = clean(" ".join(name.jr).replace("{", "").replace("}", ""))
-            group = not name.first and not name.von and len(name.last) == 1 and name.last[0].startswith("{")
-            if surname:
-                authors.append(Author(surname, f"{initials} {jr}".strip() if jr else initials, collective=group))
-        pmid = text_of("pmid")
-        if not pmid and (text_of("eprinttype") or "").lower() == "pubmed":
-            pmid = text_of("eprint")
-        year, year_text = year_of(text_of("year") or text_of("date"))
-        title, notes = clean_title(text_of("title"))
-        citations.append(
-            Citation(
-                file=file,
-                index=index,
-                format="bibtex",
-                title=title,
-                year=year,
-                year_text=year_text,
-                authors=tuple(a for a in authors if a),
-                journal=text_of("shortjournal", "journal", "journaltitle", "booktitle"),
-                volume=text_of("volume"),
-                pages=normalise_pages(text_of("pages")),
-                pmid=pmid,
-                doi=normalise_doi(text_of("doi")),
-                key=entry.key,
-                notes=notes,
-            )
-        )
-    return citations
+    return list(library.entries)
 
 
-def check_citation(c: Citation) -> list[Problem]:
+def _unbraced(text: str) -> str:
+    return text.replace("{", "").replace("}", "")
+
+
+def _bibtex_citation(entry, file: str, index: int) -> Citation:
+    """One bibtexparser entry as a Citation."""
+    values = {f.key.lower(): f.value for f in entry.fields}
+
+    def text_of(*keys: str) -> str | None:
+        for key in keys:
+            if isinstance(values.get(key), str):
+                found = _clean(_unbraced(values[key]))
+                if found:
+                    return found
+        return None
+
+    authors = []
+    for name in values.get("author") or []:
+        if isinstance(name, str):
+            authors.append(_author_from_text(name))
+            continue
+        surname = _clean(_unbraced(" ".join(name.von + name.last)))
+        initials = _initials_of(_unbraced(" ".join(name.first)))
+        jr = _clean(_unbraced(" ".join(name.jr)))
+        group = not name.first and not name.von and len(name.last) == 1 and name.last[0].startswith("{")
+        if surname:
+            authors.append(Author(surname, f"{initials} {jr}".strip() if jr else initials, collective=group))
+    pmid = text_of("pmid")
+    if not pmid and (text_of("eprinttype") or "").lower() == "pubmed":
+        pmid = text_of("eprint")
+    year, year_text = _year_of(text_of("year") or text_of("date"))
+    title, notes = _clean_title(text_of("title"))
+    return Citation(
+        file=file,
+        index=index,
+        format="bibtex",
+        title=title,
+        year=year,
+        year_text=year_text,
+        authors=tuple(a for a in authors if a),
+        journal=text_of("shortjournal", "journal", "journaltitle", "booktitle"),
+        volume=text_of("volume"),
+        pages=_normalise_pages(text_of("pages")),
+        pmid=pmid,
+        doi=_normalise_doi(text_of("doi")),
+        key=entry.key,
+        notes=notes,
+    )
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+
+def _without_unsafe_doi(c: Citation) -> Citation:
+    """The citation without a DOI that the schema's DOI_PATTERN refuses, with a warning naming it.
+
+    The pattern refuses spaces, [ ] < > and unbalanced ( ), so that no DOI can break out of a link
+    ('10.1234/x)[Login](https://evil.example)'). The record is still imported, as a draft, without the DOI.
+    """
+    if not c.doi or _DOI.match(c.doi):
+        return c
+    return replace(
+        c,
+        doi=None,
+        notes=(*c.notes, "The export's DOI was left out: it holds a space, [ ] < > or unbalanced ( )."),
+        warnings=(
+            *c.warnings,
+            f"DOI {c.doi!r} is not accepted and was left out: a DOI starts with '10.' and holds no spaces, "
+            "[ ] < > or unbalanced ( ) (add it by hand if it is genuine)",
+        ),
+    )
+
+
+def _check_citation(c: Citation) -> list[Problem]:
     """Problems that make a record unusable as a study row (named by record, not by CSV row)."""
     problems = []
     if not c.title:
         problems.append(c.problem("record has no title"))
-    if c.year is None:
-        problems.append(
-            c.problem(f"record has no year (date {c.year_text!r})" if c.year_text else "record has no year")
-        )
-    elif not YEAR_MIN <= c.year <= YEAR_MAX:
+    if c.year is not None and not YEAR_MIN <= c.year <= YEAR_MAX:
         problems.append(c.problem(f"year {c.year} is outside {YEAR_MIN}-{YEAR_MAX}"))
+    elif c.year is None and c.year_text:
+        problems.append(
+            c.problem(
+                f"malformed date {c.year_text!r}: it must begin with a four-digit year "
+                "(e.g. 2011, 2011/05/01, '2011 May')"
+            )
+        )
+    elif c.year is None:
+        problems.append(c.problem("record has no year"))
     if not c.authors:
         problems.append(c.problem("record has no author"))
-    elif not ascii_letters(c.authors[0].surname):
+    elif not _ascii_letters(c.authors[0].surname):
         problems.append(c.problem(f"cannot make a study_id from the first author {c.authors[0].surname!r}"))
     if not c.journal:
         problems.append(c.problem("record has no journal"))
     if c.pmid and not _PMID.match(c.pmid):
         problems.append(c.problem(f"PMID {c.pmid!r} is not 1-9 digits"))
-    if c.doi and not _DOI.match(c.doi):
-        problems.append(c.problem(f"DOI {c.doi!r} does not look like a DOI (10.xxxx/...)"))
+    text_fields = [("title", c.title), ("journal", c.journal), ("volume", c.volume), ("pages", c.pages)]
+    text_fields += [("authors", str(a)) for a in c.authors]
+    for name, value in text_fields:
+        if value and value.startswith(_FORMULA_START):
+            problems.append(
+                c.problem(
+                    f"{name} begins with {value[0]!r}, which a spreadsheet would run as a formula "
+                    f"({value[:40]!r}); correct the record in the export or add the study by hand"
+                )
+            )
     return problems
 
 
 # --- Merge --------------------------------------------------------------------------------------
 
 
-def study_id_base(c: Citation) -> str:
+def _study_id_base(c: Citation) -> str:
     """First author surname + year as lowercase ASCII letters (collective authors: their first word)."""
     first = c.authors[0]
-    letters = ascii_letters(first.surname.split()[0]) if first.collective else ""
-    return f"{letters or ascii_letters(first.surname)}{c.year}"
+    letters = _ascii_letters(first.surname.split()[0]) if first.collective else ""
+    return f"{letters or _ascii_letters(first.surname)}{c.year}"
 
 
-def next_study_id(base: str, taken: set[str]) -> str:
-    """base, or base + the next free letter (b, c, ...) when base or base+letter is already used.
+def _suffix_rank(letters: str) -> int:
+    """'' 0, 'a' 1, ..., 'z' 26, 'aa' 27, ..., 'zz' 702 (bijective base 26)."""
+    rank = 0
+    for letter in letters:
+        rank = rank * 26 + ord(letter) - ord("a") + 1
+    return rank
 
-    Existing 'yasuda1998a'/'yasuda1998b' occupy 'yasuda1998', so a new Yasuda 1998 becomes 'yasuda1998c'.
+
+def _suffix(rank: int) -> str:
+    """The letters of a rank (inverse of _suffix_rank)."""
+    letters = ""
+    while rank > 0:
+        rank, rest = divmod(rank - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
+
+
+class _StudyIds:
+    """Hands out free study ids in constant time: the highest suffix in use is kept per surname+year base.
+
+    A base already used takes the letter after the highest one in use, never before 'b' (the bare base
+    stands for 'a'): existing 'yasuda1998a'/'yasuda1998b' make a new Yasuda 1998 'yasuda1998c'; after 'z'
+    come 'aa', 'ab', ... as far as the schema's STUDY_ID_PATTERN allows.
     """
-    suffixes = {sid[len(base) :] for sid in taken if sid == base or re.fullmatch(re.escape(base) + "[a-z]", sid)}
-    if not suffixes:
-        return base
-    after = max(suffixes | {"a"})  # never reuse 'a' or a letter before the last one in use
-    letter = chr(ord(after) + 1)
-    if letter > "z":
-        raise ValueError(f"no free study_id letter left for {base}")
-    return base + letter
+
+    def __init__(self, existing: Iterable[str]):
+        self._taken = set(existing)
+        self._highest: dict[str, int] = {}
+        for study_id in self._taken:
+            parts = _STUDY_ID_PARTS.fullmatch(study_id)
+            if parts:
+                base, letters = parts.groups()
+                self._highest[base] = max(self._highest.get(base, 0), _suffix_rank(letters))
+
+    def take(self, base: str) -> str:
+        """The next free id for base, now taken; ValueError when the pattern allows no further letters."""
+        rank = max(self._highest[base], 1) + 1 if base in self._highest else 0
+        study_id = base + _suffix(rank)
+        if not _STUDY_ID.match(study_id) or study_id in self._taken:
+            raise ValueError(f"no free study_id left for {base}: {study_id!r} does not fit {STUDY_ID_PATTERN}")
+        self._highest[base] = rank
+        self._taken.add(study_id)
+        return study_id
 
 
-def draft_row(c: Citation, study_id: str) -> dict[str, str]:
+def _draft_row(c: Citation, study_id: str) -> dict[str, str]:
     """One studies.csv row (all contract columns, as text) for a citation."""
     label = FORMAT_LABELS[c.format]
     where = f"{c.file}, record {c.index}"
@@ -750,7 +849,7 @@ def draft_row(c: Citation, study_id: str) -> dict[str, str]:
         study_id=study_id,
         pmid=c.pmid or "",
         doi=c.doi or "",
-        first_author=first_author_surname(c.authors) or "",
+        first_author=c.authors[0].surname if c.authors else "",
         authors="; ".join(str(a) for a in c.authors),
         year=str(c.year),
         title=c.title or "",
@@ -765,7 +864,10 @@ def draft_row(c: Citation, study_id: str) -> dict[str, str]:
 
 
 def plan_import(existing: pd.DataFrame, citations: Iterable[Citation]) -> ImportPlan:
-    """Decide which citations become new draft rows and which are duplicates (of existing or new rows)."""
+    """Decide which citations become new draft rows and which are duplicates (of existing or new rows).
+
+    Linear in the number of rows and citations: duplicates and free ids are looked up in dictionaries.
+    """
     by_pmid: dict[str, str] = {}
     by_doi: dict[str, str] = {}
     by_title: dict[tuple[str, str], str] = {}
@@ -776,37 +878,38 @@ def plan_import(existing: pd.DataFrame, citations: Iterable[Citation]) -> Import
         if doi:
             by_doi.setdefault(doi.strip().lower(), who)
         if title and year:
-            by_title.setdefault((normalise_title(title), year.strip()), who)
+            by_title.setdefault((_normalise_title(title), year.strip()), who)
 
     for row in existing.itertuples(index=False):
         remember(row.pmid, row.doi, row.title, row.year, f"existing study {row.study_id}")
-    taken = set(existing["study_id"])
+    ids = _StudyIds(existing["study_id"])
     plan = ImportPlan()
     for c in citations:
+        plan.warnings.extend(c.problem(w) for w in c.warnings)
+        title_key = (_normalise_title(c.title or ""), str(c.year))
         reason = None
         if c.pmid and c.pmid in by_pmid:
             reason = f"same PMID {c.pmid} as {by_pmid[c.pmid]}"
         elif c.doi and c.doi in by_doi:
             reason = f"same DOI {c.doi} as {by_doi[c.doi]}"
-        elif (normalise_title(c.title or ""), str(c.year)) in by_title:
-            reason = f"same title and year as {by_title[(normalise_title(c.title or ''), str(c.year))]}"
+        elif title_key in by_title:
+            reason = f"same title and year as {by_title[title_key]}"
         if reason:
             plan.skipped.append(Skipped(c, reason))
             continue
         try:
-            study_id = next_study_id(study_id_base(c), taken)
+            study_id = ids.take(_study_id_base(c))
         except ValueError as err:
             raise ImportFailed([c.problem(str(err))]) from None
-        taken.add(study_id)
         remember(
             c.pmid or "", c.doi or "", c.title or "", str(c.year), f"new study {study_id} ({c.file}, record {c.index})"
         )
         plan.added.append(Added(study_id, c))
-        plan.rows.append(draft_row(c, study_id))
+        plan.rows.append(_draft_row(c, study_id))
     return plan
 
 
-def appended_csv(existing_bytes: bytes, columns: list[str], rows: list[dict[str, str]]) -> bytes:
+def _appended_csv(existing_bytes: bytes, columns: list[str], rows: list[dict[str, str]]) -> bytes:
     """The existing bytes unchanged, then the new rows in the file's own column order and CSV dialect."""
     if not rows:
         return existing_bytes
@@ -817,12 +920,12 @@ def appended_csv(existing_bytes: bytes, columns: list[str], rows: list[dict[str,
 
 
 def _validate(source_dir: Path, studies_bytes: bytes, plan: ImportPlan, first_new_row: int) -> None:
-    """Validate all three tables as `make data` would, on a temporary copy with the new studies.csv."""
+    """Validate every table as `make data` would, on a temporary copy of the sources with the new studies.csv."""
     with tempfile.TemporaryDirectory(prefix="rankl-atlas-import-") as tmp:
         folder = Path(tmp)
-        for name in ("measurements.csv", "findings.csv"):
-            if (source_dir / name).exists():
-                shutil.copyfile(source_dir / name, folder / name)
+        for table in TABLES:
+            if table != "studies" and (source_dir / f"{table}.csv").exists():
+                shutil.copyfile(source_dir / f"{table}.csv", folder / f"{table}.csv")
         (folder / "studies.csv").write_bytes(studies_bytes)
         try:
             load_sources(folder)
@@ -870,12 +973,10 @@ def add_studies(paths: Sequence[Path], source_dir: Path, dry_run: bool = False) 
     existing_bytes = studies_path.read_bytes()
     existing = pd.read_csv(io.BytesIO(existing_bytes), dtype=str, keep_default_na=False, encoding="utf-8")
     plan = plan_import(existing, citations)
-    new_bytes = appended_csv(existing_bytes, list(existing.columns), plan.rows)
+    new_bytes = _appended_csv(existing_bytes, list(existing.columns), plan.rows)
     _validate(source_dir, new_bytes, plan, first_new_row=len(existing) + 1)
     if plan.rows and not dry_run:
         if studies_path.read_bytes() != existing_bytes:
-            raise ImportFailed(
-                [Problem(studies_path.name, None, None, "changed while importing; run the command again")]
-            )
+            raise _refuse(studies_path.name, "changed while importing; run the command again")
         write_atomic(studies_path, new_bytes)
     return plan

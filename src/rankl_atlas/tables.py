@@ -48,10 +48,17 @@ def study_links(study: pd.Series) -> dict[str, str]:
 
 def link_column(studies: pd.DataFrame) -> pd.Series:
     """One link per study (the study_links rule): PubMed if a PMID is known, else DOI, else a title search."""
-    search = studies["title"].astype(str).map(title_search_url)
-    doi = studies["doi"].map(doi_url, na_action="ignore")
-    pubmed = studies["pmid"].map(pubmed_url, na_action="ignore")
-    return pubmed.fillna(doi).fillna(search)
+    links = [
+        pubmed_url(pmid)
+        if isinstance(pmid, str) and pmid
+        else doi_url(doi)
+        if isinstance(doi, str) and doi
+        else title_search_url(title)
+        for pmid, doi, title in zip(
+            studies["pmid"].astype(object), studies["doi"].astype(object), studies["title"], strict=True
+        )
+    ]
+    return pd.Series(links, index=studies.index, dtype=object)
 
 
 def source_links(study: pd.Series) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -56,6 +57,7 @@ class StateKey(StrEnum):
     VISITOR_FILE_ID = "_visitor_file_id"
     UPLOAD_GENERATION = "_upload_generation"
     OPEN_STUDY = "_open_study"  # the search box asked to open a study's detail view
+    LAST_FILTERS = "_last_filters"  # the filters of the last run, to restore widget state a page switch dropped
 
 
 STUDIES_COLUMN_CONFIG = {
@@ -174,8 +176,10 @@ def _reset_filters(bounds: tuple[int, int]) -> None:
     _set_filter_state(Filters(), bounds)
 
 
-def _set_filter_state(filters: Filters, bounds: tuple[int, int]) -> None:
+def _set_filter_state(filters: Filters, bounds: tuple[int, int], only: list[str] | None = None) -> None:
     for spec in FILTER_SPECS:
+        if only is not None and spec.param not in only:
+            continue
         value = getattr(filters, spec.param)
         if spec.kind == "range":
             value = value or bounds
@@ -220,6 +224,7 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
     for notice in state[StateKey.URL_NOTICES]:
         st.warning(notice, icon=":material/warning:")
 
+    _restore_dropped_filter_state(bounds)
     labels = _option_labels(tables)
     with st.sidebar:
         _study_search(tables)
@@ -237,11 +242,25 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
         st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), width="stretch", key="reset_filters")
 
     filters = current_filters(bounds)
+    state[StateKey.LAST_FILTERS] = filters
+    if state.pop(StateKey.OPEN_STUDY, False):  # after every sidebar widget has kept its state in this run
+        st.switch_page(next(p.script for p in PAGE_LIST if p.key == "studies"))
     version = data_version(folder)
     filtered = _filtered_shared(filters, str(folder), version) if visitor is None else apply_filters(tables, filters)
     context = Context(atlas, tables, filters, filtered, metadata, folder, version)
     state[StateKey.CONTEXT] = context
     return context
+
+
+def _restore_dropped_filter_state(bounds: tuple[int, int]) -> None:
+    """Streamlit forgets a widget's state when a run stops before drawing it (e.g. a page switch); put back the
+    filters the session last had, so a switch never resets them (a fresh slider would hold one year, not two)."""
+    last = st.session_state.get(StateKey.LAST_FILTERS)
+    if last is None:
+        return
+    missing = [spec.param for spec in FILTER_SPECS if spec.param not in st.session_state]
+    if missing:
+        _set_filter_state(last, bounds, only=missing)
 
 
 def _open_study(study_id: str) -> None:
@@ -251,8 +270,6 @@ def _open_study(study_id: str) -> None:
 
 def _study_search(tables: Tables) -> None:
     """A search box that finds a study by author, title words, PMID or DOI and opens its detail view."""
-    if st.session_state.pop(StateKey.OPEN_STUDY, False):
-        st.switch_page(next(p.script for p in PAGE_LIST if p.key == "studies"))
     text = st.text_input("Find a study", key="find", placeholder="Author, title words, PMID or DOI")
     if not text.strip():
         return
@@ -377,6 +394,13 @@ _MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|<>~$"
 def plain(text: str) -> str:
     """Text escaped so Markdown renders it literally (no links, emphasis or HTML)."""
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
+
+
+def heading_text(text: str) -> str:
+    """Text for a heading (headings render Markdown): characters that Markdown or HTML would act on are left out;
+    the exact text is shown beside it with st.text."""
+    text = re.sub(r"(?i)\b(?:https?|ftp|javascript|data|mailto|www)[:.]/*", "", str(text))  # no autolinks
+    return re.sub(r"[\\`*_\[\]()#<>!|~${}]", "", text).strip()
 
 
 def count_line(ctx: Context) -> None:

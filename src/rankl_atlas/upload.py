@@ -6,13 +6,15 @@ The upload is one table in long form: a ``table`` column says which contract tab
 
 from __future__ import annotations
 
+import csv
 import io
 from dataclasses import dataclass
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rankl_atlas.data import Tables
+from rankl_atlas.data import Tables, empty_table
 from rankl_atlas.schema import column_names
 from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
 
@@ -21,6 +23,7 @@ MAX_UPLOAD_MB = 5
 MAX_ROWS = 5000
 MAX_COLUMNS = 120
 MAX_CELL_CHARS = 5000
+MAX_UNCOMPRESSED_MB = 32  # Parquet: the data once decompressed, as the file's metadata declares it
 ORIGIN_ATLAS, ORIGIN_VISITOR = "atlas", "yours"
 
 
@@ -39,7 +42,8 @@ def template_csv() -> bytes:
              title="Replace with the study's title", journal="J Example", study_kind="human_circulating",
              circulating_measured="true", species="human", condition="rheumatoid arthritis",
              condition_group="rheumatoid_arthritis", design="case_control", n_participants=60,
-             summary="Your one-sentence summary.", evidence_level="full_text", curation_status="curated"),
+             summary="Your one-sentence summary.", evidence_level="full_text", curation_status="curated",
+             analytes_measured="rankl", source_set="visitor_upload"),
         dict(table="measurements", measurement_id="example2020-m1", study_id="example2020", group_label="RA patients",
              group_role="case", condition_group="rheumatoid_arthritis", n=30, analyte="rankl", analyte_form="free",
              specimen="serum", assay_vendor="biomedica", assay_attribution="stated", assay_method="elisa",
@@ -61,53 +65,164 @@ class UploadRejected(Exception):
     """The file as a whole cannot be read; the message says why."""
 
 
-def read_upload(name: str, data: bytes) -> pd.DataFrame:
-    """The uploaded CSV or Parquet as a table of strings; raise UploadRejected with a clear reason."""
+@dataclass(frozen=True)
+class RawUpload:
+    """An upload read as text: one string per cell ('' when empty), and the issues reading it found.
+
+    Reading lists cells that are not text (bytes that are not UTF-8) and Parquet columns that are not in the
+    template (never read); validate_upload adds them to the issues it finds.
+    """
+
+    frame: pd.DataFrame
+    issues: tuple[Issue, ...] = ()
+
+
+def read_upload(name: str, data: bytes) -> RawUpload:
+    """The uploaded CSV or Parquet as a table of strings; raise UploadRejected with a clear reason.
+
+    Limits are checked before the data is decoded: for CSV the header's column count, for Parquet the rows,
+    columns and uncompressed size in the file's metadata, and only the template's columns are read.
+    """
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise UploadRejected(f"The file is larger than {MAX_UPLOAD_MB} MB.")
     lowered = name.lower()
     try:
         if lowered.endswith(".parquet"):
-            raw = pq.read_table(io.BytesIO(data)).to_pandas()
-        elif lowered.endswith(".csv"):
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as err:
-                raise UploadRejected("The CSV is not UTF-8 text; save it as UTF-8 and upload again.") from err
-            if "\x00" in text:
-                raise UploadRejected("The CSV contains binary data.")
-            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1)
-        else:
-            raise UploadRejected("Upload a .csv or .parquet file.")
+            return _read_parquet(name, data)
+        if lowered.endswith(".csv"):
+            return RawUpload(_read_csv(data))
+        raise UploadRejected("Upload a .csv or .parquet file.")
     except UploadRejected:
         raise
     except Exception as err:  # noqa: BLE001 - any parser failure is a bad file, reported in words
         raise UploadRejected(f"The file cannot be read ({type(err).__name__}).") from err
+
+
+def _too_many_columns(count: int) -> UploadRejected:
+    return UploadRejected(f"The file has {count} columns; the template has {len(template_columns())}.")
+
+
+def _read_csv(data: bytes) -> pd.DataFrame:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise UploadRejected("The CSV is not UTF-8 text; save it as UTF-8 and upload again.") from err
+    if "\x00" in text:
+        raise UploadRejected("The CSV contains binary data.")
+    header = next(csv.reader([text.partition("\n")[0]]), [])
+    if len(header) > MAX_COLUMNS:
+        raise _too_many_columns(len(header))
+    raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1)
     if raw.shape[1] > MAX_COLUMNS:
-        raise UploadRejected(f"The file has {raw.shape[1]} columns; the template has {len(template_columns())}.")
+        raise _too_many_columns(raw.shape[1])
     if len(raw) > MAX_ROWS:
         raise UploadRejected(f"The file has more than {MAX_ROWS} rows.")
+    raw.columns = [str(c) for c in raw.columns]
     if "table" not in raw.columns:
         raise UploadRejected("The file has no 'table' column; start from the template.")
-    raw = raw.astype(str).where(raw.notna(), "")
-    raw.columns = [str(c) for c in raw.columns]
-    return raw
+    return raw.fillna("").astype(str)
+
+
+def _read_parquet(name: str, data: bytes) -> RawUpload:
+    """Check the Parquet metadata against the limits, then read the template's columns only, as text."""
+    parquet = pq.ParquetFile(io.BytesIO(data))
+    meta = parquet.metadata
+    groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
+    group_rows = [g.num_rows for g in groups]
+    group_bytes = [g.total_byte_size for g in groups]
+    chunk_bytes = [g.column(c).total_uncompressed_size for g in groups for c in range(g.num_columns)]
+    if min([meta.num_rows, *group_rows, *group_bytes, *chunk_bytes]) < 0:
+        raise UploadRejected("The file's metadata is inconsistent (negative counts).")
+    rows = max(meta.num_rows, sum(group_rows))
+    if rows > MAX_ROWS:
+        raise UploadRejected(f"The file has {rows} rows; at most {MAX_ROWS} are accepted.")
+    schema = parquet.schema_arrow
+    columns = max(meta.num_columns, len(schema.names))
+    if columns > MAX_COLUMNS:
+        raise _too_many_columns(columns)
+    uncompressed = max(sum(group_bytes), sum(chunk_bytes))
+    if uncompressed > MAX_UNCOMPRESSED_MB * 1024 * 1024:
+        raise UploadRejected(
+            f"The file holds {uncompressed / 1024 / 1024:.0f} MB of data once uncompressed; "
+            f"at most {MAX_UNCOMPRESSED_MB} MB are accepted."
+        )
+    names = schema.names
+    if len(set(names)) < len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise UploadRejected(f"The file repeats column names: {', '.join(repeated)}.")
+    if "table" not in names:
+        raise UploadRejected("The file has no 'table' column; start from the template.")
+    allowed = set(template_columns())
+    wanted = [n for n in names if n in allowed]
+    for column in wanted:
+        kind = schema.field(column).type
+        if pa.types.is_nested(kind):
+            raise UploadRejected(f"Column '{column}' holds nested values ({kind}); use text or numbers.")
+    issues = [
+        Issue(name, None, n, "", "not a column of the template; it was not read")
+        for n in names
+        if n not in allowed and not n.startswith("__index_level_")
+    ]
+    table = parquet.read(columns=wanted, use_pandas_metadata=False)
+    cells = {}
+    for column in wanted:
+        cells[column], not_text = _cells_as_text(table.column(column))
+        issues += [Issue(name, row + 1, column, "(bytes)", "bytes that are not UTF-8 text") for row in not_text]
+    return RawUpload(pd.DataFrame(cells, columns=wanted, dtype=object).astype(str), tuple(issues))
+
+
+def _cells_as_text(column: pa.ChunkedArray) -> tuple[list[str], list[int]]:
+    """Every value as the text a CSV would hold ('' for null); and the positions of bytes that are not UTF-8."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        column = column.cast(pa.large_binary())  # Parquet does not guarantee valid UTF-8: check it here
+    texts, not_text = [], []
+    for row, value in enumerate(column.to_pylist()):
+        if value is None:
+            texts.append("")
+        elif isinstance(value, bytes):
+            try:
+                texts.append(value.decode("utf-8"))
+            except UnicodeDecodeError:
+                texts.append("")
+                not_text.append(row)
+        elif isinstance(value, bool):
+            texts.append("true" if value else "false")
+        elif isinstance(value, float):
+            texts.append("" if value != value else repr(value))
+        else:
+            texts.append(str(value))
+    return texts, not_text
 
 
 @dataclass(frozen=True)
 class UploadResult:
-    """The rows that passed (as contract tables) and every bad cell."""
+    """The rows that passed (as contract tables) and every issue: bad cells, and rows left out with them."""
 
     tables: Tables
     issues: list[Issue]
 
 
-def validate_upload(raw: pd.DataFrame, atlas: Tables, file: str = "upload") -> UploadResult:
-    """Check every row of an upload with the dataset's schema; keep the valid rows, report each bad cell.
+def validate_upload(raw: RawUpload, atlas: Tables, file: str = "upload") -> UploadResult:
+    """Check every row of an upload with the dataset's schema; keep the valid rows, report each issue.
 
-    Row numbers are data rows of the uploaded file (1 = first row under the header).
+    Row numbers are data rows of the uploaded file (1 = first row under the header). A study row that is
+    refused takes its measurement and finding rows with it, each listed. Never raises: an unexpected failure
+    is itself a listed issue and keeps no row.
     """
-    issues: list[Issue] = []
+    try:
+        return _validate_upload(raw, atlas, file)
+    except Exception as err:  # noqa: BLE001 - a visitor sees an issue, never a traceback
+        issue = Issue(
+            file, None, None, "", f"the file could not be checked ({type(err).__name__}); none of its rows were kept"
+        )
+        return UploadResult(Tables(**{t: empty_table(t) for t in TABLES}), [issue])
+
+
+def _validate_upload(upload: RawUpload, atlas: Tables, file: str) -> UploadResult:
+    raw = upload.frame
+    issues: list[Issue] = list(upload.issues)
     too_long = raw.apply(lambda col: col.str.len() > MAX_CELL_CHARS)
     for idx, column in zip(*too_long.to_numpy().nonzero(), strict=True):
         issues.append(
@@ -133,6 +248,20 @@ def validate_upload(raw: pd.DataFrame, atlas: Tables, file: str = "upload") -> U
     def keep(frame: pd.DataFrame) -> pd.DataFrame:
         return frame[~(frame.index + 1).isin(bad_rows)]
 
+    #: The row of each study_id among the upload's study rows (the first, if repeated).
+    study_rows: dict[str, int] = {}
+    for idx, sid in parts["studies"]["study_id"].dropna().items():
+        study_rows.setdefault(sid, int(idx) + 1)
+
+    def without_refused_studies(frame: pd.DataFrame, kept_ids: set[str]) -> pd.DataFrame:
+        """The rows whose study row was not refused; the others listed as left out with it."""
+        orphan = frame["study_id"].isin(set(study_rows) - kept_ids).fillna(False).astype(bool)
+        for idx in frame.index[orphan]:
+            sid = frame.at[idx, "study_id"]
+            rule = f"left out because its study row (row {study_rows[sid]}) was refused"
+            issues.append(Issue(file, int(idx) + 1, "study_id", sid, rule))
+        return frame[~orphan]
+
     studies = keep(parts["studies"])
     clash = studies["study_id"].isin(atlas.studies["study_id"])
     for idx in studies.index[clash]:
@@ -145,19 +274,21 @@ def validate_upload(raw: pd.DataFrame, atlas: Tables, file: str = "upload") -> U
                 "already used by a study in the atlas; choose another id",
             )
         )
+    studies = studies[~clash]
+    kept_ids = set(studies["study_id"].dropna())
     candidate = {
-        "studies": studies[~clash],
-        "measurements": keep(parts["measurements"]),
-        "findings": keep(parts["findings"]),
+        "studies": studies,
+        "measurements": without_refused_studies(keep(parts["measurements"]), kept_ids),
+        "findings": without_refused_studies(keep(parts["findings"]), kept_ids),
     }
     schema_found = validate_tables(candidate, dict.fromkeys(TABLES, file))
     issues.extend(schema_found)
     bad_rows |= {i.row for i in schema_found if i.row is not None}
     valid = {name: keep(frame) for name, frame in candidate.items()}
-    known = set(valid["studies"]["study_id"])
+    kept_ids = set(valid["studies"]["study_id"].dropna())
     for name in ("measurements", "findings"):
-        valid[name] = valid[name][valid[name]["study_id"].isin(known)]
-    issues = sorted(set(issues), key=lambda i: (i.row or 0, i.column or ""))
+        valid[name] = without_refused_studies(valid[name], kept_ids)
+    issues = sorted(set(issues), key=lambda i: (i.row or 0, i.column or "", i.rule))
     return UploadResult(Tables(**{k: v.reset_index(drop=True) for k, v in valid.items()}), issues)
 
 

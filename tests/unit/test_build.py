@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -186,3 +187,77 @@ def test_contract_columns_are_all_in_the_schema():
     }  # fmt: skip
     for table, names in required.items():
         assert set(names) <= {f.name for f in TABLE_FIELDS[table]}
+
+
+# --- The assay catalogue, the search logs and the double-extraction log are validated by the build ---------------
+
+
+def test_an_unknown_kit_or_a_kit_of_another_vendor_or_analyte_is_rejected(built_copy):
+    measurements = pd.read_csv(built_copy / "source" / "measurements.csv", dtype=str, keep_default_na=False)
+    row = int(measurements.index[measurements["assay_id"] != ""][0])
+    edit_csv(built_copy / "source" / "measurements.csv", row, "assay_id", "acme_kit_rankl")
+    with pytest.raises(ValidationFailed) as failed:
+        load_sources(built_copy / "source")
+    assert any(i.rule == "assay_id does not exist in assays" for i in failed.value.issues)
+
+    edit_csv(built_copy / "source" / "measurements.csv", row, "assay_id", "elabscience_opg_opg")
+    with pytest.raises(ValidationFailed) as failed:
+        load_sources(built_copy / "source")
+    rules = " ".join(i.rule for i in failed.value.issues)
+    assert "the vendor of elabscience_opg_opg" in rules
+
+
+def test_a_form_inferred_from_a_kit_must_be_what_the_kit_detects(built_copy):
+    measurements = pd.read_csv(built_copy / "source" / "measurements.csv", dtype=str, keep_default_na=False)
+    row = int(measurements.index[measurements["assay_id"] == "unnamed_sjcli2007_total_srankl"][0])
+    edit_csv(built_copy / "source" / "measurements.csv", row, "form_basis", "inferred_from_kit")
+    edit_csv(built_copy / "source" / "measurements.csv", row, "analyte_form", "free")
+    with pytest.raises(ValidationFailed) as failed:
+        load_sources(built_copy / "source")
+    assert any("the form unnamed_sjcli2007_total_srankl detects" in i.rule for i in failed.value.issues)
+
+
+def with_logs(built_copy: Path) -> Path:
+    for folder in ("search", "qa"):
+        shutil.copytree(DATA / folder, built_copy / folder)
+    return built_copy
+
+
+def test_the_committed_search_and_qa_logs_pass_the_build(built_copy):
+    load_sources(with_logs(built_copy) / "source")
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value", "words"),
+    [
+        ("search/screening.csv", 0, "exclusion_code", "", "needs an exclusion code"),
+        ("search/screening.csv", 1, "pmid", "__same__", "appears twice"),
+        ("search/screening.csv", 0, "query_id", "nowhere-q1", "not in queries.csv"),
+        ("qa/disagreements.csv", 0, "resolution", "probably_fine", "must be one of"),
+    ],
+)
+def test_broken_logs_are_rejected(built_copy, file, row, column, value, words):
+    folder = with_logs(built_copy)
+    path = folder / file
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if file.endswith("screening.csv") and column == "exclusion_code":
+        row = int(frame.index[frame["decision"] == "exclude"][0])
+    if value == "__same__":
+        with_pmid = frame.index[frame["pmid"] != ""]
+        row, value = int(with_pmid[1]), frame.loc[with_pmid[0], "pmid"]
+    edit_csv(path, row, column, value)
+    with pytest.raises(ValidationFailed) as failed:
+        load_sources(folder / "source")
+    assert any(words in i.rule for i in failed.value.issues), [str(i) for i in failed.value.issues][:5]
+
+
+def test_an_included_record_must_be_a_study_of_the_atlas(built_copy):
+    folder = with_logs(built_copy)
+    screening = pd.read_csv(folder / "search" / "screening.csv", dtype=str, keep_default_na=False)
+    row = int(screening.index[screening["decision"] == "include"][0])
+    edit_csv(folder / "search" / "screening.csv", row, "study_id", "ghost2020")
+    with pytest.raises(ValidationFailed) as failed:
+        load_sources(folder / "source")
+    rules = [i.rule for i in failed.value.issues]
+    assert "included record is not a study of the search set" in rules
+    assert "study of the search set has no include row" in rules

@@ -4,30 +4,40 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
+import time
+import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from rankl_atlas import importers
 from rankl_atlas.__main__ import main
 from rankl_atlas.build import build
 from rankl_atlas.importers import (
     DRAFT_PLACEHOLDERS,
     ImportFailed,
+    _ascii_letters,
+    _clean_title,
+    _detect_format,
+    _draft_row,
+    _normalise_pages,
+    _normalise_title,
+    _parse_pubmed_xml,
+    _study_id_base,
+    _StudyIds,
     add_studies,
-    ascii_letters,
-    detect_format,
-    draft_row,
-    next_study_id,
-    normalise_pages,
-    normalise_title,
     read_export,
-    study_id_base,
 )
 from tests.conftest import ROOT, SOURCE, copy_sources
 
 FIXTURES = ROOT / "tests" / "fixtures" / "imports"
+
+#: Audit hooks cannot be removed, so one hook runs whatever callbacks a test puts here (see the XXE test).
+_AUDIT: list = []
+sys.addaudithook(lambda event, args: [hook(event, args) for hook in list(_AUDIT)])
 GOOD = [FIXTURES / name for name in ("pubmed.nbib", "pubmed.xml", "citations.ris", "library.bib")]
 BIBLIOGRAPHIC = ["pmid", "doi", "first_author", "authors", "year", "title", "journal", "volume", "pages"]
 CURATED = pd.read_csv(SOURCE / "studies.csv", dtype=str, keep_default_na=False).set_index("study_id")
@@ -53,7 +63,7 @@ def offline(monkeypatch):
 def fields_of(path: Path, index: int) -> dict[str, str]:
     """The bibliographic columns of record `index` (1-based) of an export, as the draft row has them."""
     citation = read_export(path)[index - 1]
-    row = draft_row(citation, "x2000")
+    row = _draft_row(citation, "x2000")
     return {column: row[column] for column in BIBLIOGRAPHIC}
 
 
@@ -163,32 +173,32 @@ def test_group_first_authors_and_windows_line_endings(tmp_path):
         "TI  - A group-authored fictional record (test fixture)\r\nJO  - J Fict Bone Res\r\nPY  - 2020\r\nER  - \r\n"
     )
     [citation] = read_export(write(tmp_path, "group.ris", ris))
-    row = draft_row(citation, "x2000")
+    row = _draft_row(citation, "x2000")
     assert (row["first_author"], row["authors"]) == (
         "Fictional Bone Marker Consortium",
         "Fictional Bone Marker Consortium; Yasuda H",
     )
     assert row["title"] == "A group-authored fictional record (test fixture)"
-    assert study_id_base(citation) == "fictional2020"
+    assert _study_id_base(citation) == "fictional2020"
 
 
 def test_format_is_sniffed_from_content_then_extension(tmp_path):
     medline = (FIXTURES / "pubmed.nbib").read_text(encoding="utf-8")
-    assert detect_format("export.txt", medline) == "medline"
-    assert detect_format("export.txt", "TY  - JOUR\nER  - \n") == "ris"
-    assert detect_format("export.txt", "% comment\n@article{k, title={x}}") == "bibtex"
-    assert detect_format("export.txt", '<?xml version="1.0"?>\n<PubmedArticleSet/>') == "pubmed_xml"
-    assert detect_format("export.ris", "") == "ris"
-    assert detect_format("export.txt", "just some words") is None
+    assert _detect_format("export.txt", medline) == "medline"
+    assert _detect_format("export.txt", "TY  - JOUR\nER  - \n") == "ris"
+    assert _detect_format("export.txt", "% comment\n@article{k, title={x}}") == "bibtex"
+    assert _detect_format("export.txt", '<?xml version="1.0"?>\n<PubmedArticleSet/>') == "pubmed_xml"
+    assert _detect_format("export.ris", "") == "ris"
+    assert _detect_format("export.txt", "just some words") is None
     copy = write(tmp_path, "pubmed-export.txt", medline)
     assert [c.format for c in read_export(copy)] == ["medline"] * 3
 
 
 def test_helpers_normalise_ids_titles_and_pages():
-    assert ascii_letters("Müller-Šťastná") == "mullerstastna"
-    assert ascii_letters("Ødegård") == "odegard" and ascii_letters("van Tuyl") == "vantuyl"
-    assert normalise_title("The Rätio: of mRNA-levels.") == normalise_title("the ratio of MRNA levels")
-    assert [normalise_pages(p) for p in ("3597-602", "1623-8", "12--19", "12–19", "R2", "S12-9", "30")] == [
+    assert _ascii_letters("Müller-Šťastná") == "mullerstastna"
+    assert _ascii_letters("Ødegård") == "odegard" and _ascii_letters("van Tuyl") == "vantuyl"
+    assert _normalise_title("The Rätio: of mRNA-levels.") == _normalise_title("the ratio of MRNA levels")
+    assert [_normalise_pages(p) for p in ("3597-602", "1623-8", "12--19", "12–19", "R2", "S12-9", "30")] == [
         "3597-3602",
         "1623-1628",
         "12-19",
@@ -197,9 +207,13 @@ def test_helpers_normalise_ids_titles_and_pages():
         "S12-S19",
         "30",
     ]
-    assert next_study_id("smith2020", {"jones2020"}) == "smith2020"
-    assert next_study_id("smith2020", {"smith2020"}) == "smith2020b"
-    assert next_study_id("yasuda1998", {"yasuda1998a", "yasuda1998b"}) == "yasuda1998c"
+    assert _StudyIds({"jones2020"}).take("smith2020") == "smith2020"
+    assert _StudyIds({"smith2020"}).take("smith2020") == "smith2020b"
+    assert _StudyIds({"yasuda1998a", "yasuda1998b"}).take("yasuda1998") == "yasuda1998c"
+    assert _StudyIds({"smith2020z"}).take("smith2020") == "smith2020aa"
+    assert _StudyIds({"smith2020", "smith2020az"}).take("smith2020") == "smith2020ba"
+    with pytest.raises(ValueError, match="no free study_id left for smith2020"):
+        _StudyIds({"smith2020zz"}).take("smith2020")
 
 
 # --- Merge: ids, duplicates, placeholders ----------------------------------------------------------
@@ -351,6 +365,191 @@ def test_import_refuses_sources_that_are_already_invalid(source):
     with pytest.raises(ImportFailed, match="current sources are invalid"):
         add_studies([FIXTURES / "pubmed.nbib"], source)
     assert (source / "studies.csv").read_bytes() == before
+
+
+# --- Issue 11: real exports and hostile files ----------------------------------------------------
+
+
+def test_medline_doi_is_taken_after_a_pii_line_and_the_article_number_becomes_the_pages(source):
+    # PubMed lists 'LID - 551 [pii]' before 'LID - 10.3390/... [doi]' (MDPI, Frontiers, BMC) and gives no PG:
+    # record 1 is the atlas's avila2022 as PubMed exports it; record 2 has only a pii in LID, its DOI in AID.
+    expected = CURATED.loc["avila2022", BIBLIOGRAPHIC].to_dict()
+    assert fields_of(FIXTURES / "article_numbers.nbib", 1) == expected
+    plan = add_studies([FIXTURES / "article_numbers.nbib", FIXTURES / "pubmed.nbib"], source, dry_run=True)
+    assert plan.skipped[0].reason == "same PMID 35454141 as existing study avila2022"
+    frontiers = next(row for row in plan.rows if row["pmid"] == "99000102")
+    assert (frontiers["doi"], frontiers["pages"], frontiers["volume"]) == ("10.3389/fimmu.2021.789012", "789012", "12")
+    assert [a.study_id for a in plan.added] == ["lindqvist2021", "mullerstastna2023"]
+
+
+def test_more_than_26_studies_with_one_surname_and_year_get_two_letter_ids(source, tmp_path):
+    ris = "".join(
+        f"TY  - JOUR\nAU  - Smith, J.\nTI  - Fictional Smith 2020 record number {k} (test fixture)\n"
+        f"JO  - J Fict Bone Res\nPY  - 2020\nER  - \n\n"
+        for k in range(1, 31)
+    )
+    plan = add_studies([write(tmp_path, "smith.ris", ris)], source, dry_run=True)
+    expected = ["smith2020"] + [f"smith2020{c}" for c in "bcdefghijklmnopqrstuvwxyz"]
+    expected += ["smith2020aa", "smith2020ab", "smith2020ac", "smith2020ad"]
+    assert [a.study_id for a in plan.added] == expected
+
+
+HOSTILE_DOI = "10.1234/x)[Login-here](https://evil.example/login"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "link.ris",
+            f"TY  - JOUR\nAU  - Çelik, Z\nTI  - T (test fixture)\nJO  - J\nPY  - 2020\nDO  - {HOSTILE_DOI}\nER  - \n",
+        ),
+        (
+            "link.bib",
+            f"@article{{k, author={{Çelik, Z}}, title={{T}}, journal={{J}}, year={{2020}}, doi={{{HOSTILE_DOI}}}}}",
+        ),
+        (
+            "link.nbib",
+            f"PMID- 99000301\nDP  - 2020\nTI  - T (test fixture).\nLID - {HOSTILE_DOI} [doi]\nAU  - Celik Z\nTA  - J\n",
+        ),
+    ],
+)
+def test_a_doi_that_could_break_out_of_a_link_is_left_out_with_a_warning_naming_the_record(
+    source, tmp_path, capsys, name, text
+):
+    assert main(["add-studies", str(write(tmp_path, name, text)), "--source", str(source)]) == 0
+    out = capsys.readouterr().out
+    assert f"  ! {name}, record 1" in out
+    assert f"DOI {HOSTILE_DOI.lower()!r} is not accepted and was left out" in out
+    row = studies(source).iloc[-1]
+    assert row["study_id"] == "celik2020" and row["doi"] == ""
+    assert "DOI was left out" in row["curation_notes"]
+    assert "evil.example" not in (source / "studies.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@"])
+@pytest.mark.parametrize(
+    ("field", "tag", "value"),
+    [
+        ("title", "TI", '{p}HYPERLINK("https://evil.example","RANKL") (test fixture)'),
+        ("authors", "AU", "{p}cmd|' /C calc'!A0, X"),
+        ("journal", "JO", "{p}SUM(1+1)*cmd|' /C calc'!A0"),
+        ("volume", "VL", "{p}1+1"),
+    ],
+)
+def test_text_a_spreadsheet_would_run_as_a_formula_is_refused_naming_file_record_and_field(
+    source, tmp_path, prefix, field, tag, value
+):
+    record = {"AU": "Çelik, Z", "TI": "A fictional title (test fixture)", "JO": "J Fict Bone Res", "VL": "3"}
+    record[tag] = value.format(p=prefix)
+    ris = "TY  - JOUR\n" + "".join(f"{k}  - {v}\n" for k, v in record.items()) + "PY  - 2020\nER  - \n"
+    before = (source / "studies.csv").read_bytes()
+    with pytest.raises(ImportFailed) as failed:
+        add_studies([FIXTURES / "pubmed.nbib", write(tmp_path, "formula.ris", ris)], source)
+    [problem] = failed.value.problems
+    assert str(problem).startswith("formula.ris, record 1")
+    assert f"{field} begins with '{prefix}'" in problem.problem and "formula" in problem.problem
+    assert (source / "studies.csv").read_bytes() == before
+
+
+def test_titles_keep_text_between_angle_brackets_and_lose_only_markup_tags(tmp_path):
+    ris = (
+        "TY  - JOUR\nAU  - Çelik, Z\nJO  - J Fict Bone Res\nPY  - 2020\n"
+        "TI  - RANKL<OPG and OPG>RANKL in <i>vivo</i>: Ca<sup>2+</sup>, H<sub>2</sub>O and "
+        '<mml:math display="inline"><mml:mi>κ</mml:mi></mml:math>B (test fixture)\nER  - \n'
+    )
+    [citation] = read_export(write(tmp_path, "angles.ris", ris))
+    assert citation.title == "RANKL<OPG and OPG>RANKL in vivo: Ca2+, H2O and κB (test fixture)"
+
+
+def test_pubmed_xml_titles_keep_escaped_angle_brackets_and_drop_markup(tmp_path, offline):
+    xml = (FIXTURES / "pubmed.xml").read_text(encoding="utf-8")
+    xml = xml.replace(
+        "Plasma osteoprotegerin in <i>imaginary</i> marathon runners (test fixture).",
+        "RANKL&lt;OPG and OPG&gt;RANKL in <i>imaginary</i> runners (test fixture).",
+    )
+    citations = read_export(write(tmp_path, "angles.xml", xml))
+    assert citations[2].title == "RANKL<OPG and OPG>RANKL in imaginary runners (test fixture)"
+
+
+ENTITY_REFUSAL = "XML with entity declarations is not accepted"
+
+
+def test_xml_with_an_external_file_entity_is_refused_before_parsing_and_reads_no_file(tmp_path, offline):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT", encoding="utf-8")
+    xml = (FIXTURES / "pubmed.xml").read_text(encoding="utf-8")
+    xml = xml.replace(
+        xml.splitlines()[1], f'<!DOCTYPE PubmedArticleSet [<!ENTITY secret SYSTEM "file://{secret}">]>'
+    ).replace("<Title>JAMA</Title>", "<Title>&secret;</Title>")
+    path = write(tmp_path, "xxe.xml", xml)
+    opened = []
+    _AUDIT.append(lambda event, args: event == "open" and str(secret) in str(args[0]) and opened.append(args[0]))
+    try:
+        with pytest.raises(ImportFailed) as failed:
+            read_export(path)
+    finally:
+        _AUDIT.clear()
+    assert [str(p) for p in failed.value.problems] == [f"xxe.xml: {ENTITY_REFUSAL}"]
+    assert opened == []
+
+
+@pytest.mark.parametrize("fixture", ["parameter_entity.xml", "billion_laughs.xml"])
+def test_xml_with_parameter_entities_or_entity_expansion_is_refused_without_network_or_memory(fixture, offline):
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(ImportFailed) as failed:
+            read_export(FIXTURES / fixture)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [str(p) for p in failed.value.problems] == [f"{fixture}: {ENTITY_REFUSAL}"]
+    assert peak < 2_000_000 and time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "date"),
+    [
+        (
+            "slash.ris",
+            "TY  - JOUR\nAU  - Çelik, Z\nTI  - T (test fixture)\nJO  - J\nPY  - 20011/2011\nER  - \n",
+            "20011/2011",
+        ),
+        ("letter.bib", "@article{k, author={Çelik, Z}, title={T}, journal={J}, year={2011a}}", "2011a"),
+        (
+            "five.nbib",
+            "PMID- 99000401\nDP  - 20011 Mar\nTI  - T (test fixture).\nAU  - Celik Z\nTA  - J\n",
+            "20011 Mar",
+        ),
+    ],
+)
+def test_malformed_dates_are_refused_with_the_record_named(source, tmp_path, name, text, date):
+    with pytest.raises(ImportFailed) as failed:
+        add_studies([write(tmp_path, name, text)], source)
+    [problem] = failed.value.problems
+    assert str(problem).startswith(f"{name}, record 1")
+    assert f"malformed date {date!r}" in problem.problem
+
+
+def test_entity_declarations_are_refused_by_the_parser_too_if_the_check_before_it_were_missed():
+    xml = b'<?xml version="1.0"?><!DOCTYPE PubmedArticleSet [<!ENTITY a "b">]><PubmedArticleSet>&a;</PubmedArticleSet>'
+    with pytest.raises(ImportFailed, match=ENTITY_REFUSAL):
+        _parse_pubmed_xml(xml, "direct.xml")
+
+
+def test_clean_title_strips_markup_tags_only():
+    assert _clean_title("p<0.05 and IL-6>10 pg/mL in <b>RA</b><br>")[0] == "p<0.05 and IL-6>10 pg/mL in RA<br>"
+    assert _clean_title('<i class="x">OPG</i> and <i and OPG>')[0] == "OPG and <i and OPG>"
+
+
+def test_importers_mark_their_entry_points():
+    assert {"add_studies", "read_export", "plan_import", "ImportFailed", "ImportPlan"} <= set(importers.__all__)
+    assert all(hasattr(importers, name) for name in importers.__all__)
+    functions = {
+        n for n, v in vars(importers).items() if callable(v) and getattr(v, "__module__", "") == importers.__name__
+    }
+    assert {n for n in functions if not n.startswith("_")} <= set(importers.__all__)
 
 
 # --- Command line -------------------------------------------------------------------------------

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from rankl_atlas import upload
 from rankl_atlas.data import load_tables
-from tests.conftest import DATA
+from tests.conftest import DATA, ROOT
+from tests.fixtures.hostile_uploads import (
+    BOMB_ROWS,
+    parquet_binary_title,
+    parquet_huge_cell,
+    parquet_row_bomb,
+    parquet_wide,
+)
 
 ATLAS = load_tables(DATA)
 
@@ -82,3 +94,113 @@ def test_joined_tables_mark_whose_rows_they_are():
     assert (joined.studies["origin"] == "yours").sum() == 1
     assert (joined.studies["origin"] == "atlas").sum() == len(ATLAS.studies)
     assert "origin" not in ATLAS.studies  # the atlas itself is untouched
+
+
+# --- Issue 11: hostile uploads -------------------------------------------------------------------
+
+PEAK_RSS = """
+import sys
+from rankl_atlas import upload
+data = open(sys.argv[1], "rb").read()
+try:
+    upload.read_upload("bomb.parquet", data)
+    print("ACCEPTED")
+except upload.UploadRejected as err:
+    print("REJECTED", err)
+print("PEAK_MB", next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith("VmHWM")))
+"""
+
+
+def peak_rss_of_reading(path: Path) -> tuple[str, int]:
+    """Read an upload in a fresh interpreter: its first output line and its peak RSS in MB."""
+    done = subprocess.run([sys.executable, "-c", PEAK_RSS, str(path)], capture_output=True, text=True, timeout=300)
+    lines = done.stdout.splitlines()
+    assert lines and lines[-1].startswith("PEAK_MB"), done.stderr[-2000:]
+    return lines[0], int(lines[-1].split()[1])
+
+
+def test_a_parquet_row_bomb_is_refused_from_its_metadata_before_any_data_is_decoded(tmp_path):
+    bomb = parquet_row_bomb(tmp_path / "bomb.parquet")
+    assert bomb.stat().st_size < 2 * 1024 * 1024
+    outcome, peak_mb = peak_rss_of_reading(bomb)
+    assert outcome == f"REJECTED The file has {BOMB_ROWS} rows; at most {upload.MAX_ROWS} are accepted."
+    assert peak_mb < 400, f"peak RSS {peak_mb} MB"
+
+
+@pytest.mark.parametrize(
+    ("build", "words"),
+    [
+        (lambda p: parquet_wide(p), "5001 columns"),
+        (lambda p: parquet_huge_cell(p), "uncompressed"),
+    ],
+)
+def test_too_many_columns_or_too_much_uncompressed_data_are_refused_from_the_metadata(
+    tmp_path, monkeypatch, build, words
+):
+    path = build(tmp_path / "hostile.parquet")
+    monkeypatch.setattr(pq.ParquetFile, "read", lambda *a, **k: pytest.fail("data was read"))
+    monkeypatch.setattr(pq, "read_table", lambda *a, **k: pytest.fail("data was read"))
+    with pytest.raises(upload.UploadRejected, match=words):
+        upload.read_upload("hostile.parquet", path.read_bytes())
+
+
+def test_only_template_columns_of_a_parquet_upload_are_read_and_the_others_are_listed(tmp_path):
+    frame = template_frame()
+    frame["my_extra_column"] = "x"
+    path = tmp_path / "extra.parquet"
+    frame.to_parquet(path, index=False)
+    raw = upload.read_upload("extra.parquet", path.read_bytes())
+    result = upload.validate_upload(raw, ATLAS, file="extra.parquet")
+    assert [(i.row, i.column, i.rule) for i in result.issues] == [
+        (None, "my_extra_column", "not a column of the template; it was not read")
+    ]
+    assert (len(result.tables.studies), len(result.tables.measurements), len(result.tables.findings)) == (1, 2, 1)
+
+
+def test_binary_non_utf8_cells_in_parquet_become_listed_issues_not_a_traceback(tmp_path):
+    frame = template_frame()
+    path = parquet_binary_title(tmp_path / "binary.parquet", frame.to_dict("records"))
+    result = upload.validate_upload(upload.read_upload("binary.parquet", path.read_bytes()), ATLAS, file="b.parquet")
+    assert [(i.row, i.column, i.rule) for i in result.issues if i.column == "title"] == [
+        (1, "title", "bytes that are not UTF-8 text")
+    ]
+    assert result.tables.studies.empty  # the study row with the bad title is left out ...
+    assert result.tables.measurements.empty and result.tables.findings.empty  # ... and with it its rows
+
+
+def test_any_other_failure_while_checking_becomes_a_listed_issue(monkeypatch):
+    raw = upload.read_upload("t.csv", upload.template_csv())
+    monkeypatch.setattr(upload, "validate_tables", lambda *a, **k: 1 / 0)
+    result = upload.validate_upload(raw, ATLAS, file="t.csv")
+    assert [(i.file, i.row, i.rule) for i in result.issues] == [
+        ("t.csv", None, "the file could not be checked (ZeroDivisionError); none of its rows were kept")
+    ]
+    assert result.tables.studies.empty
+
+
+def test_streamlit_never_shows_a_traceback_to_visitors():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    from streamlit.config import ShowErrorDetailsConfigOptions
+
+    assert config["client"]["showErrorDetails"] in {o.value for o in ShowErrorDetailsConfigOptions}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "stage"),
+    [("year", "twenty", "cell"), ("evidence_level", "hearsay", "schema")],
+)
+def test_when_a_study_row_is_refused_its_measurement_and_finding_rows_are_refused_and_listed(column, value, stage):
+    frame = template_frame()
+    frame.loc[0, column] = value
+    result = upload.validate_upload(upload.read_upload("m.csv", to_csv(frame)), ATLAS, file="m.csv")
+    assert result.tables.studies.empty and result.tables.measurements.empty and result.tables.findings.empty
+    listed = {(i.row, i.column, i.value, i.rule) for i in result.issues}
+    assert (1, column, value) in {(r, c, v) for r, c, v, _ in listed}
+    rule = "left out because its study row (row 1) was refused"
+    assert {
+        (2, "study_id", "example2020", rule),
+        (3, "study_id", "example2020", rule),
+        (4, "study_id", "example2020", rule),
+    } <= listed
+    assert not any("does not exist in studies" in i.rule for i in result.issues)
