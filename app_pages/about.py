@@ -32,6 +32,16 @@ st.markdown(
     "full text, or nothing (`citation_only`). PMIDs and DOIs are recorded only where we saw them. Values are stored "
     "exactly as published (value, spread, unit, assay); unknown is empty, never guessed. Summaries are our own words."
 )
+st.header("Assays")
+st.markdown(
+    "The **kit catalogue** (`assays.parquet`, *Assays* page) lists each assay with what its source says it detects, "
+    "its method, limit of detection, range and unit; every fact comes from a page we read (a kit insert, a vendor "
+    "page, or a paper that names its kit), and the rest is blank. Measurements and findings point to a kit with "
+    "`assay_id` when the paper names it (`assay_attribution = stated`) or when we can infer it (`inferred`, with the "
+    "reason in the notes). Most abstracts name no kit: those rows say *not reported*, and the kit filter offers that "
+    "as a choice of its own."
+)
+
 st.header("What 'disease' means here")
 st.markdown(
     "The **Disease** filter and every chart row use the **study's condition group**: a fracture cohort's findings "

@@ -38,16 +38,13 @@ if chosen:
         )
     st.text(detail.citation)
     st.caption(f"Permalink: ?study={chosen}")
-    link_columns = st.columns(6)
-    for column, (name, url) in zip(
-        link_columns,
-        {
-            **atlas_tables.study_links(detail.study),
-            **{f"Source read: {n}": u for n, u in atlas_tables.source_links(detail.study).items()},
-        }.items(),
-        strict=False,
-    ):
-        column.link_button(name, url, width="stretch")
+    links = {
+        **atlas_tables.study_links(detail.study),
+        **{f"Source: {n}": u for n, u in atlas_tables.source_links(detail.study).items()},
+    }
+    link_columns = st.columns(3)
+    for i, (name, url) in enumerate(links.items()):
+        link_columns[i % 3].link_button(name, url, width="stretch")
     repository = str(ctx.metadata.get("repository", ""))
     st.text(str(detail.study["summary"]))
     if repository:

@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 
 from rankl_atlas.importers import ImportFailed, add_studies
+from rankl_atlas.validation import print_problems
 
 
 def _add_studies(args: argparse.Namespace) -> int:
     try:
         plan = add_studies(args.files, args.source, dry_run=args.dry_run)
     except ImportFailed as failed:
-        print(f"Import failed: {len(failed.problems)} problem(s); no file was changed.", file=sys.stderr)
-        for problem in failed.problems:
-            print(f"  {problem}", file=sys.stderr)
+        print_problems("Import", failed.problems)
         return 1
     target = args.source / "studies.csv"
     verb = "Would add" if args.dry_run else "Added"

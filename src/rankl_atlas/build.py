@@ -26,7 +26,7 @@ from rankl_atlas.schema import (
     column_names,
 )
 from rankl_atlas.search_log import log_issues, read_logs
-from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, validate_tables
+from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, print_problems, validate_tables
 
 TABLES = ("studies", "measurements", "findings", "assays")
 REBUILD_COMMAND = "make data"
@@ -169,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         counts = build(args.source, args.out)
     except ValidationFailed as failed:
-        print(f"Build failed: {len(failed.issues)} problem(s); no file was changed.", file=sys.stderr)
-        for issue in failed.issues:
-            print(f"  {issue}", file=sys.stderr)
+        print_problems("Build", failed.issues)
         return 1
     print("Built " + ", ".join(f"{n} {t}" for t, n in counts.items()) + f" into {args.out}")
     return 0

@@ -73,13 +73,13 @@ def hover(template: str, columns: list[str]) -> str:
 
 def studies_per_year(studies: pd.DataFrame) -> pd.DataFrame:
     """Count of studies per publication year and disease area (long form)."""
-    areas = studies["condition_group"].map(DISEASE_AREA_OF).fillna("other")
-    grouped = (
-        studies.assign(disease_area=areas)
-        .groupby(["year", "disease_area"], observed=True)
-        .size()
-        .reset_index(name="studies")
+    small = pd.DataFrame(  # two columns only: assign() on the whole studies frame was a third of the page's CPU
+        {
+            "year": studies["year"].to_numpy(),
+            "disease_area": studies["condition_group"].map(DISEASE_AREA_OF).fillna("other").to_numpy(),
+        }
     )
+    grouped = small.groupby(["year", "disease_area"], observed=True).size().reset_index(name="studies")
     grouped["area"] = grouped["disease_area"].map(DISEASE_AREA)
     return grouped.sort_values(["year", "disease_area"]).reset_index(drop=True)
 
@@ -260,8 +260,10 @@ def findings_in_cell(
     return chosen.sort_values(["year", "study"]).reset_index(drop=True)
 
 
-def _square(fig: go.Figure, x: float, y: float, half_width: float, half_height: float, fill: str, line: str) -> None:
-    fig.add_shape(
+def _square(x: float, y: float, half_width: float, half_height: float, fill: str, line: str) -> dict:
+    """A filled square in data units, as a layout shape (collected and set once: add_shape one at a time
+    re-validates every earlier shape, measured at 3.7 s for 200 squares)."""
+    return dict(
         type="rect",
         x0=x - half_width,
         x1=x + half_width,
@@ -288,8 +290,8 @@ class Grid:
         """Row index of a row code (top row 0)."""
         return self.row_codes.index(code)
 
-    def draw(self, fig: go.Figure, column_labels_on_top: bool = True) -> None:
-        """Axes with row and column labels, and light grid lines between cells."""
+    def draw(self, fig: go.Figure, column_labels_on_top: bool = True, shapes: list[dict] | None = None) -> None:
+        """Axes with row and column labels, light grid lines between cells, and the given shapes (all set at once)."""
         fig.update_xaxes(
             tickvals=[self.x_of(a) for a in MAP_ANALYTES],
             ticktext=list(MAP_ANALYTES.values()),
@@ -307,10 +309,16 @@ class Grid:
             zeroline=False,
             fixedrange=True,
         )
-        for i in range(len(MAP_ANALYTES) + 1):
-            fig.add_vline(x=CELL_WIDTH * (i - 0.5), line=dict(color="#E5E5E5", width=1))
-        for j in range(len(self.row_codes) + 1):
-            fig.add_hline(y=j - 0.5, line=dict(color="#E5E5E5", width=1))
+        lines = [
+            dict(type="line", xref="x", yref="paper", x0=CELL_WIDTH * (i - 0.5), x1=CELL_WIDTH * (i - 0.5), y0=0, y1=1)
+            for i in range(len(MAP_ANALYTES) + 1)
+        ] + [
+            dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=j - 0.5, y1=j - 0.5)
+            for j in range(len(self.row_codes) + 1)
+        ]
+        for line in lines:
+            line["line"] = dict(color="#E5E5E5", width=1)
+        fig.update_layout(shapes=[*(shapes or []), *lines])
 
 
 def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> go.Figure:
@@ -327,8 +335,10 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
     columns = ["row", "analyte", "cls", "row_label", "analyte_label"]
     # Squares are shapes in data units, so they stay inside their cells at any width (a phone included);
     # the markers on top carry hover, click and legend.
-    for x, y in zip(empty["analyte"].map(grid.x_of), empty["row"].map(grid.y_of), strict=True):
-        _square(fig, x, y, 0.35, 0.3, EMPTY_CELL_COLOUR, "#BBBBBB")
+    squares = [
+        _square(x, y, 0.35, 0.3, EMPTY_CELL_COLOUR, "#BBBBBB")
+        for x, y in zip(empty["analyte"].map(grid.x_of), empty["row"].map(grid.y_of), strict=True)
+    ]
     if not empty.empty:
         fig.add_scatter(
             x=empty["analyte"].map(grid.x_of),
@@ -352,7 +362,7 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
         ys = part["row"].map(grid.y_of)
         for x, y, n in zip(xs, ys, data["studies"], strict=True):
             grow = np.sqrt(n / largest)
-            _square(fig, x, y, 0.22 + 0.18 * grow, 0.16 + 0.18 * grow, DIRECTION_CLASS_COLOUR[cls], "white")
+            squares.append(_square(x, y, 0.22 + 0.18 * grow, 0.16 + 0.18 * grow, DIRECTION_CLASS_COLOUR[cls], "white"))
         fig.add_scatter(
             x=xs,
             y=ys,
@@ -379,7 +389,7 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
             hoverinfo="skip",
         )
         fig.data[-2].showlegend = False
-    grid.draw(fig)
+    grid.draw(fig, shapes=squares)
     height = max(260, 50 * len(grid.row_codes) + 150)
     return _layout(
         fig,

@@ -15,6 +15,7 @@ import rispy
 from bibtexparser.model import Entry, Field
 
 from rankl_atlas.schema import label
+from rankl_atlas.validation import text_or_none
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -105,8 +106,7 @@ def _pages(pages: object) -> tuple[str | None, str | None]:
     return first.strip() or None, last.strip() or None
 
 
-def _text(value: object) -> str | None:
-    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+_text = text_or_none
 
 
 def inert(value: object) -> str | None:

@@ -166,16 +166,61 @@ FACT_FIELDS = [
 ]
 
 
+def _fact(study: pd.Series, name: str, vocabulary: str | None) -> str:
+    value = study[name]
+    if vocabulary:
+        return label(vocabulary, value)
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if name == "analytes_measured":
+        return ", ".join(ANALYTE[code] for code in str(value).split(";") if code in ANALYTE)
+    return str(value)
+
+
+#: Detail tables lead with what a reader checks first, so it fits at 1280 px.
+MEASUREMENT_LEAD = [
+    "measurement_id",
+    "group_label",
+    "analyte",
+    "statistic",
+    "value",
+    "sd",
+    "se",
+    "q1",
+    "q3",
+    "min",
+    "max",
+    "unit",
+    "n",
+]
+FINDING_LEAD = [
+    "finding_id",
+    "comparison",
+    "direction",
+    "p_text",
+    "effect_measure",
+    "effect_value",
+    "ci_low",
+    "ci_high",
+    "n",
+    "analyte",
+]
+
+
+def lead_with(frame: pd.DataFrame, lead: list[str]) -> pd.DataFrame:
+    """The same columns with the lead ones first (those present)."""
+    first = [c for c in lead if c in frame.columns]
+    return frame[first + [c for c in frame.columns if c not in first]]
+
+
 def study_detail(tables: Tables, study_id: str) -> StudyDetail:
     """One study's facts and all its measurement and finding rows."""
     study = tables.studies.set_index("study_id").loc[study_id]
     study = pd.concat([pd.Series({"study_id": study_id}), study])
     facts = pd.DataFrame(
-        [
-            (title, label(vocab, study[name]) if vocab else ("—" if pd.isna(study[name]) else str(study[name])))
-            for name, title, vocab in FACT_FIELDS
-        ],
-        columns=["field", "value"],
+        [(title, _fact(study, name, vocab)) for name, title, vocab in FACT_FIELDS], columns=["field", "value"]
     )
     authors = study["authors"] if isinstance(study["authors"], str) else "[authors not recorded]"
     citation = (
@@ -193,8 +238,13 @@ def study_detail(tables: Tables, study_id: str) -> StudyDetail:
         label=str(study_label_map(tables.studies[tables.studies["study_id"] == study_id]).iloc[0]),
         citation=citation,
         facts=facts,
-        measurements=tables.measurements[tables.measurements["study_id"] == study_id].drop(columns=["study_id"]),
-        findings=tables.findings[tables.findings["study_id"] == study_id].drop(columns=["study_id"]),
+        measurements=lead_with(
+            tables.measurements[tables.measurements["study_id"] == study_id].drop(columns=["study_id"]),
+            MEASUREMENT_LEAD,
+        ),
+        findings=lead_with(
+            tables.findings[tables.findings["study_id"] == study_id].drop(columns=["study_id"]), FINDING_LEAD
+        ),
     )
 
 

@@ -211,7 +211,7 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
     """
     visitor = visitor_state().result
     tables = atlas if visitor is None else upload.join_visitor_rows(atlas, visitor.tables)
-    options = filter_options(tables)
+    options = _filter_options(tables, folder, visitor is None)
     bounds = year_bounds(tables.studies)
     _read_url_once(options, bounds)
     state = st.session_state
@@ -225,7 +225,7 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
         st.warning(notice, icon=":material/warning:")
 
     _restore_dropped_filter_state(bounds)
-    labels = _option_labels(tables)
+    labels = _option_labels(tables, folder, visitor is None)
     with st.sidebar:
         _study_search(tables)
         st.header("Filters")
@@ -287,8 +287,23 @@ def _widget_is_active(spec: FilterSpec, bounds: tuple[int, int]) -> bool:
     return bool(value)
 
 
-def _option_labels(tables: Tables) -> dict[str, dict[str, str]]:
+@st.cache_resource(max_entries=4)
+def _shared_options(folder: str, version: str) -> tuple[dict, dict]:
+    """Filter options and kit labels of the shared dataset, once per data version."""
+    tables = _cached_tables(folder, version)
+    return filter_options(tables), {"kit": atlas_tables.kit_option_labels(tables)}
+
+
+def _filter_options(tables: Tables, folder: Path, shared: bool) -> dict[str, list[str]]:
+    if shared:
+        return _shared_options(str(folder), data_version(folder))[0]
+    return filter_options(tables)
+
+
+def _option_labels(tables: Tables, folder: Path, shared: bool) -> dict[str, dict[str, str]]:
     """Display labels of codes that have no vocabulary: kits (vendor · kit, with row counts)."""
+    if shared:
+        return _shared_options(str(folder), data_version(folder))[1]
     return {"kit": atlas_tables.kit_option_labels(tables)}
 
 

@@ -14,11 +14,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rankl_atlas.build import TABLES as BUILD_TABLES
 from rankl_atlas.data import Tables, empty_table
 from rankl_atlas.schema import column_names
 from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
 
-TABLES = ("studies", "measurements", "findings")
+#: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
+TABLES = tuple(t for t in BUILD_TABLES if t != "assays")
 MAX_UPLOAD_MB = 5
 MAX_ROWS = 5000
 MAX_COLUMNS = 120

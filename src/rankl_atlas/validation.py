@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import pandas as pd
@@ -117,8 +118,21 @@ def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
     return []
 
 
+def text_or_none(value: object) -> str | None:
+    """A cell as text, or None when it is empty (None or NaN/NA)."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
 def _text(value) -> str:
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return text_or_none(value) or ""
+
+
+def print_problems(what: str, problems: list, stream=None) -> None:
+    """The command-line report of a refused build or import: a count, then one line per problem."""
+    stream = stream or sys.stderr
+    print(f"{what} failed: {len(problems)} problem(s); no file was changed.", file=stream)
+    for problem in problems:
+        print(f"  {problem}", file=stream)
 
 
 def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -> list[Issue]:
