@@ -55,7 +55,7 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
             alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
             f"units converted with {weight.kda:g} kDa ({weight.source}; provisional, open circles); grey bands: the "
             "kit's stated detection limit.",
-            data=atlas_tables.labelled(
+            data=lambda part=part: atlas_tables.labelled(
                 part.reindex(columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted"]),
                 "measurements",
             ),

@@ -21,12 +21,14 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
     for (analyte, unit), part in rows.groupby(["analyte", "unit"], sort=True):
         st.subheader(f"{ANALYTE[analyte]} in {UNIT[unit]}")
         ui.chart(
-            charts.build_concentration_chart(rows, analyte, unit),
+            charts.build_concentration_chart(part, analyte, unit),
             ctx,
             key=f"conc_{analyte}_{unit}",
             alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
             "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover).",
-            data=atlas_tables.labelled(part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"),
+            data=lambda part=part: atlas_tables.labelled(
+                part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
+            ),
         )
 undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
 if not undetectable.empty:

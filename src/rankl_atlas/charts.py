@@ -198,7 +198,8 @@ def evidence_matrix(findings: pd.DataFrame, studies: pd.DataFrame, rows: str = "
     """
     column = _row_column(rows)
     work = oriented_findings(findings, studies)
-    present = [code for code in MAP_ROWS[rows] if code in set(work[column].dropna())]
+    seen = set(work[column].dropna().unique())  # once, not once per vocabulary code
+    present = [code for code in MAP_ROWS[rows] if code in seen]
     grid = pd.MultiIndex.from_product([present, list(MAP_ANALYTES)], names=["row", "analyte"]).to_frame(index=False)
     keys = [column, "map_analyte"]
     per_class_studies = _tally(work, keys, "nunique", "studies_")
@@ -639,15 +640,12 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
     """The lines of the forest plot, top to bottom: per stratum a heading, its comparisons and, where
     poolable, the pooled estimate (pure: the layout as data)."""
     out, y = [], 0.0
-    for _, stratum in pooled.iterrows():
-        part = effects[
-            (effects["analyte"] == stratum["analyte"])
-            & (effects["analyte_form"] == stratum["analyte_form"])
-            & (effects["assay_vendor"] == stratum["assay_vendor"])
-            & (effects["unit"] == stratum["unit"])
-        ]
+    keys = ["analyte", "analyte_form", "assay_vendor", "unit"]
+    groups = {key: part for key, part in effects.groupby(keys, sort=False)} if len(effects) else {}
+    for stratum in pooled.to_dict("records"):
+        part = groups.get(tuple(stratum[k] for k in keys), effects.iloc[0:0])
         heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 34))
-        out.append(ForestRow(y, "stratum", heading, stratum.to_dict()))
+        out.append(ForestRow(y, "stratum", heading, stratum))
         y += 1 + 0.6 * heading.count("<br>")
         for _, row in part.iterrows():
             text = _wrap(f"{row['study']}: {row['case_group']} vs {row['control_group']}")
@@ -655,7 +653,7 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
             y += 1 + 0.6 * text.count("<br>")
         if stratum["poolable"]:
             text = f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"
-            out.append(ForestRow(y, "pooled", text, stratum.to_dict()))
+            out.append(ForestRow(y, "pooled", text, stratum))
             y += 1
         y += 0.5
     return out
@@ -859,26 +857,29 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
         sub = part[part["healthy"] == healthy]
         if sub.empty:
             continue
-        fig.add_scatter(
-            x=sub["value_pmol_l"],
-            y=[order.index(k) + offset for k in sub["kit"]],
-            mode="markers+text" if labelled else "markers",
-            text=sub["study"].astype(str).str.slice(0, 18) + ": " + sub["group_label"].astype(str).str.slice(0, 18),
-            textposition="top center",
-            textfont=dict(size=9),
-            name=name,
-            marker=dict(
-                size=9,
-                color=colour,
-                symbol=np.where(sub["converted"], "circle-open", "circle"),
-                line=dict(width=1.5, color=colour),
-            ),
-            customdata=sub[columns].astype(str).to_numpy(),
-            hovertemplate=hover(
-                "<b>{study}</b><br>{group_label}<br>%{x:.3g} pmol/L<br>as published: {value} {unit_label} ({conversion})"
-                "<br>{kit}",
-                columns,
-            ),
+        trace = go.Scattergl if len(part) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
+        fig.add_trace(
+            trace(
+                x=sub["value_pmol_l"],
+                y=[order.index(k) + offset for k in sub["kit"]],
+                mode="markers+text" if labelled else "markers",
+                text=sub["study"].astype(str).str.slice(0, 18) + ": " + sub["group_label"].astype(str).str.slice(0, 18),
+                textposition="top center",
+                textfont=dict(size=9),
+                name=name,
+                marker=dict(
+                    size=9,
+                    color=colour,
+                    symbol=np.where(sub["converted"], "circle-open", "circle"),
+                    line=dict(width=1.5, color=colour),
+                ),
+                customdata=sub[columns].astype(str).to_numpy(),
+                hovertemplate=hover(
+                    "<b>{study}</b><br>{group_label}<br>%{x:.3g} pmol/L<br>as published: {value} {unit_label} ({conversion})"
+                    "<br>{kit}",
+                    columns,
+                ),
+            )
         )
     lods = kit_lod_pmol_l(assays)
     kit_of_id = part.dropna(subset=["assay_id"]).drop_duplicates("kit").set_index("kit")["assay_id"]

@@ -126,16 +126,24 @@ def kits_by_study(measurements: pd.DataFrame, findings: pd.DataFrame) -> dict[st
     """study_id -> 'Vendor (stated|inferred) [assay_id]; ...' from its rows, for the citation exports."""
     rows = pd.concat(
         [frame[["study_id", "assay_vendor", "assay_attribution", "assay_id"]] for frame in (measurements, findings)]
-    ).drop_duplicates()
-    rows = rows[rows["assay_vendor"] != "not_reported"]
-    out: dict[str, str] = {}
-    for study_id, part in rows.groupby("study_id"):
-        out[study_id] = "; ".join(
-            f"{label('assay_vendor', r.assay_vendor)} ({r.assay_attribution})"
-            + (f" [{r.assay_id}]" if isinstance(r.assay_id, str) else "")
-            for r in part.itertuples(index=False)
-        )
-    return out
+    )
+    rows = rows[rows["assay_vendor"] != "not_reported"].drop_duplicates()
+    if rows.empty:
+        return {}
+    vendor = rows["assay_vendor"].map(lambda c: label("assay_vendor", c)).astype(str)
+    kit = rows["assay_id"].astype(object).map(lambda a: f" [{a}]" if isinstance(a, str) else "")
+    text = vendor + " (" + rows["assay_attribution"].astype(str) + ")" + kit
+    return text.groupby(rows["study_id"].to_numpy()).agg("; ".join).to_dict()
+
+
+def ris_of_filtered(studies, measurements, findings, context: ExportContext | None = None) -> bytes:
+    """RIS of the studies with the kits of their rows (computed only when the download is asked for)."""
+    return to_ris(studies, kits_by_study(measurements, findings), context)
+
+
+def bibtex_of_filtered(studies, measurements, findings, context: ExportContext | None = None) -> bytes:
+    """BibTeX of the studies with the kits of their rows (computed only when the download is asked for)."""
+    return to_bibtex(studies, kits_by_study(measurements, findings), context)
 
 
 def to_ris(studies: pd.DataFrame, kits: dict[str, str] | None = None, context: ExportContext | None = None) -> bytes:

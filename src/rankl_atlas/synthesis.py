@@ -226,18 +226,24 @@ def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False) ->
         parts = [rows[c].astype(float).to_numpy() for c in ("q1", "q3", "min", "max")]
         est_mean, est_sd, method = wan_mean_sd_arrays(n.to_numpy(), value.to_numpy(), *parts)
         _, _, skewed = shi_skewness(n.to_numpy(), value.to_numpy(), *parts)
+        n_values, medians = n.to_numpy(), value.to_numpy()
+        converted = np.zeros(len(rows), dtype=bool)
         for i in np.flatnonzero(median.to_numpy()):
-            label_ = rows.index[i]
-            reason = wan_input_problem(n.iloc[i], value.iloc[i], *(p[i] for p in parts))
+            reason = wan_input_problem(n_values[i], medians[i], *(p[i] for p in parts))
             if reason is None and skewed[i] and not include_skewed:
                 reason = "skewed (Shi et al. 2023 test): not converted to a mean"
             if reason:
-                problem[label_] = reason
-                continue
-            rows.loc[label_, ["mean_used", "sd_used"]] = [est_mean[i], est_sd[i]]
-            rows.loc[label_, "derived"] = True
-            rows.loc[label_, "skewed"] = bool(skewed[i])
-            rows.loc[label_, "derivation"] = method[i] + (" — skewed, flagged" if skewed[i] else "")
+                problem.iat[i] = reason
+            else:
+                converted[i] = True
+        rows["mean_used"] = np.where(converted, est_mean, rows["mean_used"].astype(float))
+        rows["sd_used"] = np.where(converted, est_sd, rows["sd_used"].astype(float))
+        rows["derived"] = converted
+        rows["skewed"] = converted & np.asarray(skewed, dtype=bool)
+        flagged = np.where(rows["skewed"], " — skewed, flagged", "")
+        rows["derivation"] = np.where(
+            converted, np.char.add(method.astype(str), flagged.astype(str)), rows["derivation"]
+        )
     other = ~is_mean & ~median
     problem[other & rows["statistic"].notna()] = "statistic cannot be converted (geometric mean)"
     problem[rows["value"].isna()] = "no value (only share undetectable)"
@@ -405,25 +411,36 @@ def paper_significant(p_value: float | None, p_text: str | None) -> bool | None:
 
 def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
     """The paper's p for each comparison: the case-vs-control finding of that study and analyte whose n is
-    the two groups' total, else the only such finding."""
+    the two groups' total, else the only such finding (vectorised: merges, no row loop)."""
     effects = effects.copy()
     effects["paper_p"], effects["paper_p_text"], effects["discordant"] = np.nan, "", False
-    if findings is None or findings.empty:
+    if findings is None or findings.empty or effects.empty:
         return effects
-    tests = findings[findings["comparison_type"] == "case_vs_control"]
-    for idx, row in effects.iterrows():
-        same = tests[(tests["study_id"] == row["study_id"]) & (tests["analyte"] == row["analyte"])]
-        by_n = same[same["n"].astype("Float64") == row["n_case"] + row["n_control"]]
-        chosen = by_n if len(by_n) == 1 else (same if len(same) == 1 else same.iloc[0:0])
-        if chosen.empty:
-            continue
-        p_value, p_text = chosen["p_value"].iloc[0], chosen["p_text"].iloc[0]
-        effects.at[idx, "paper_p"] = np.nan if pd.isna(p_value) else float(p_value)
-        effects.at[idx, "paper_p_text"] = "" if pd.isna(p_text) else str(p_text)
-        significant = paper_significant(p_value, p_text)
-        ci_excludes_zero = row["ci_low"] > 0 or row["ci_high"] < 0
-        if row["derived"] and significant is not None and significant != ci_excludes_zero:
-            effects.at[idx, "discordant"] = True
+    tests = findings.loc[
+        findings["comparison_type"] == "case_vs_control", ["study_id", "analyte", "n", "p_value", "p_text"]
+    ]
+    tests = tests.assign(n=tests["n"].astype("Float64").astype(float)).reset_index(drop=True)
+    keyed = effects[["study_id", "analyte"]].assign(
+        total=(effects["n_case"] + effects["n_control"]).astype(float), row=np.arange(len(effects))
+    )
+    by_n = keyed.merge(tests, left_on=["study_id", "analyte", "total"], right_on=["study_id", "analyte", "n"])
+    by_n = by_n.drop_duplicates("row", keep=False)  # exactly one finding with that n
+    only = tests[~tests.duplicated(["study_id", "analyte"], keep=False)]  # the only finding of its study and analyte
+    single = keyed.merge(only, on=["study_id", "analyte"])
+    chosen = pd.concat([by_n, single[~single["row"].isin(by_n["row"])]]).set_index("row")
+    if chosen.empty:
+        return effects
+    rows = chosen.index.to_numpy()
+    p_values = chosen["p_value"].astype("Float64").astype(float).to_numpy()
+    p_texts = chosen["p_text"].astype(object).where(chosen["p_text"].notna(), "").to_numpy()
+    effects.iloc[rows, effects.columns.get_loc("paper_p")] = p_values
+    effects.iloc[rows, effects.columns.get_loc("paper_p_text")] = p_texts
+    significant = [paper_significant(None if np.isnan(v) else v, t) for v, t in zip(p_values, p_texts, strict=True)]
+    part = effects.iloc[rows]
+    excludes_zero = ((part["ci_low"] > 0) | (part["ci_high"] < 0)).to_numpy()
+    derived = part["derived"].astype(bool).to_numpy()
+    discordant = [d and s is not None and s != e for d, s, e in zip(derived, significant, excludes_zero, strict=True)]
+    effects.iloc[rows, effects.columns.get_loc("discordant")] = discordant
     return effects
 
 
@@ -451,11 +468,16 @@ def pool_strata(effects: pd.DataFrame, method: str = "dl", include_discordant: b
     """
     method_re, method_name = POOL_METHODS[method]
     rows = []
+    usable_all = effects
+    if not include_discordant and "discordant" in effects:
+        usable_all = effects[~effects["discordant"].astype(bool)]
+    # one comparison per study per stratum (the largest case group), chosen once for all strata
+    best = usable_all.sort_values("n_case", ascending=False, kind="stable").drop_duplicates([*STRATUM_KEYS, "study_id"])
+    best_of = {key: part for key, part in best.groupby(STRATUM_KEYS, sort=False, dropna=False)}
+    usable_count = usable_all.groupby(STRATUM_KEYS, sort=False, dropna=False).size().to_dict()
     for key, part in effects.groupby(STRATUM_KEYS, sort=True, dropna=False):
-        usable = part
-        if not include_discordant and "discordant" in part:
-            usable = part[~part["discordant"].astype(bool)]
-        one_per_study = usable.sort_values("n_case", ascending=False).drop_duplicates("study_id")
+        one_per_study = best_of.get(key, effects.iloc[0:0])
+        left_out = usable_count.get(key, 0) < len(part)  # discordant rows set aside
         k = len(one_per_study)
         row = {
             **dict(zip(STRATUM_KEYS, key, strict=True)),
@@ -468,7 +490,7 @@ def pool_strata(effects: pd.DataFrame, method: str = "dl", include_discordant: b
         if key[2] in UNNAMED_KITS:
             reason = "kit not named: studies may have used different kits"
         elif k < 2:
-            reason = "fewer than two studies" + (" (discordant rows left out)" if len(usable) < len(part) else "")
+            reason = "fewer than two studies" + (" (discordant rows left out)" if left_out else "")
         if reason:
             rows.append({**row, "poolable": False, "reason": reason})
             continue

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rankl_atlas.data import Tables
 from rankl_atlas.export import kits_by_study, report_problem_url
-from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, label
+from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
 from rankl_atlas.synthesis import study_label_map
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
@@ -267,7 +267,8 @@ def labelled(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if column in vocabularies:
-            out[column] = out[column].map(lambda c, v=vocabularies[column]: "" if pd.isna(c) else label(v, c))
+            codes = out[column].astype(object)
+            out[column] = codes.map(VOCABULARIES[vocabularies[column]]).fillna(codes).fillna("")  # vectorised
         elif out[column].dtype == object or str(out[column].dtype) == "string":
             out[column] = out[column].astype(object).where(out[column].notna(), "")
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -448,7 +449,7 @@ def chart(
     *,
     key: str,
     alt: str,
-    data: pd.DataFrame,
+    data: pd.DataFrame | Callable[[], pd.DataFrame],
     title: str | None = None,
     on_select=None,
     **kwargs,
@@ -483,6 +484,7 @@ def chart(
                 on_click="ignore",
             )
     if show:
+        data = data() if callable(data) else data  # expensive tables are built only when the reader asks
         if len(data) > MAX_TABLE_ROWS:
             st.caption(f"First {MAX_TABLE_ROWS} of {len(data)} rows; the page's downloads hold them all.")
         st.dataframe(data.head(MAX_TABLE_ROWS), hide_index=True, width="stretch")
@@ -505,7 +507,6 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
     dataset version and the filters."""
     info = export_context(ctx)
     version = info.version
-    kits = export.kits_by_study(ctx.filtered.measurements, ctx.filtered.findings)
     with st.expander("Download exactly these rows"):
         columns = st.columns(len(tables) + 1)
         for column, (name, frame) in zip(columns, tables.items(), strict=False):
@@ -532,7 +533,7 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
             st.markdown(f"**Citations** ({len(studies)} studies)")
             st.download_button(
                 "RIS",
-                partial(export.to_ris, studies, kits, info),
+                partial(export.ris_of_filtered, studies, ctx.filtered.measurements, ctx.filtered.findings, info),
                 file_name=export.export_name("studies", info.slug, "ris", version),
                 mime="application/x-research-info-systems",
                 key=f"{key}_ris",
@@ -540,7 +541,7 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
             )
             st.download_button(
                 "BibTeX",
-                partial(export.to_bibtex, studies, kits, info),
+                partial(export.bibtex_of_filtered, studies, ctx.filtered.measurements, ctx.filtered.findings, info),
                 file_name=export.export_name("studies", info.slug, "bib", version),
                 mime="application/x-bibtex",
                 key=f"{key}_bib",
