@@ -8,16 +8,17 @@ import sys
 
 import pytest
 
+from rankl_atlas.navigation import PAGES as NAV_PAGES
 from tests.conftest import ROOT
 from tests.e2e.conftest import app_errors, open_page, start_server, stop_server
 
-PAGES = ["", "evidence-map", "concentrations", "studies", "about"]
+PAGES = [p.url_path for p in NAV_PAGES]
 
 
 def copy_of_repository(target):
     """The repository as Community Cloud would clone it (no virtual env, caches or build leftovers)."""
     ignore = shutil.ignore_patterns(
-        ".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", "build"
+        ".venv", ".git", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache", "build", "tmp"
     )
     shutil.copytree(ROOT, target, ignore=ignore)
     return target
