@@ -60,8 +60,7 @@ logs = ui.search_logs(ctx)
 if logs is None:
     st.caption("This data folder has no search logs.")
 else:
-    left, right = st.columns([3, 2])
-    with left:
+    with st.container():
         ui.chart(
             charts.build_prisma_flow(search_log.prisma_counts(logs)),
             ctx,
@@ -69,7 +68,7 @@ else:
             alt="PRISMA 2020-style flow of the literature search, from the screening log.",
             data=search_log.exclusion_table(logs),
         )
-    with right:
+    with st.container():
         curve = search_log.saturation_curve(logs)
         ui.chart(
             charts.build_saturation_curve(curve),

@@ -918,40 +918,44 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
 
 def build_prisma_flow(counts: dict) -> go.Figure:
     """A PRISMA 2020-style flow diagram drawn from the search logs: identified → duplicates removed → screened →
-    excluded by reason → included."""
+    excluded by reason → included, as one centred column of boxes (it fits a phone as well as a desktop)."""
     reasons = "<br>".join(
         f"{EXCLUSION_REASON.get(code, code)}: {n}" for code, n in counts["excluded_by_reason"].items()
     )
     boxes = [
         (
-            0.3,
-            0.9,
-            f"Records identified<br>{counts['queries']} queries of the stored pages corpus<br><b>n = {counts['identified']}</b>",
+            0.95,
+            f"<b>Records identified</b>: {counts['identified']}<br>{counts['queries']} queries of the stored pages corpus",
         ),
-        (0.8, 0.9, f"Duplicates removed<br><b>n = {counts['duplicates_removed']}</b>"),
-        (0.3, 0.6, f"Records screened (title and abstract)<br><b>n = {counts['screened']}</b>"),
-        (0.8, 0.55, f"Records excluded <b>n = {counts['excluded']}</b><br>{reasons}"),
-        (0.3, 0.2, f"Studies included in the atlas<br><b>n = {counts['included']}</b>"),
+        (0.83, f"<b>Duplicates removed</b>: {counts['duplicates_removed']}"),
+        (0.72, f"<b>Records screened</b> (title and abstract): {counts['screened']}"),
+        (0.45, f"<b>Records excluded</b>: {counts['excluded']}<br>{reasons}"),
+        (0.1, f"<b>Studies included in the atlas</b>: {counts['included']}"),
     ]
     fig = go.Figure()
-    for x, y, text in boxes:
+    for y, text in boxes:
         fig.add_annotation(
-            x=x, y=y, xref="paper", yref="paper", text=text, showarrow=False, align="center",
-            bordercolor="#555555", borderwidth=1, borderpad=8, bgcolor="#F7F7F7", font=dict(size=12),
+            x=0.5, y=y, xref="paper", yref="paper", text=text, showarrow=False, align="center",
+            bordercolor="#555555", borderwidth=1, borderpad=6, bgcolor="#F7F7F7", font=dict(size=11),
         )  # fmt: skip
-    for (x0, y0), (x1, y1) in (
-        ((0.3, 0.84), (0.3, 0.68)),
-        ((0.3, 0.53), (0.3, 0.27)),
-        ((0.45, 0.9), (0.66, 0.9)),
-        ((0.45, 0.6), (0.6, 0.58)),
-    ):
-        fig.add_shape(
-            type="line", x0=x0, y0=y0, x1=x1, y1=y1, xref="paper", yref="paper",
-            line=dict(color="#555555", width=1.5),
-        )  # fmt: skip
+    fig.update_layout(  # one connector behind the boxes (their backgrounds hide it inside them)
+        shapes=[
+            dict(
+                type="line",
+                x0=0.5,
+                x1=0.5,
+                y0=0.1,
+                y1=0.95,
+                xref="paper",
+                yref="paper",
+                layer="below",
+                line=dict(color="#555555", width=1.5),
+            )
+        ]  # fmt: skip
+    )
     fig.update_xaxes(visible=False, range=[0, 1])
     fig.update_yaxes(visible=False, range=[0, 1])
-    return _layout(fig, height=460, showlegend=False, margin=dict(l=10, r=10, t=10, b=10))
+    return _layout(fig, height=560, showlegend=False, margin=dict(l=5, r=5, t=10, b=10))
 
 
 def build_saturation_curve(curve: pd.DataFrame) -> go.Figure:
