@@ -520,6 +520,15 @@ _SOURCE_FIELDS: tuple[Field, ...] = (
     _f("notes", "string", "Notes needed to read the row right.", True),
 )
 
+_KIT_ID = _f("assay_id", "string", "The kit in the assay catalogue (assays.assay_id), when known.", True)
+_FORM_BASIS = _f(
+    "form_basis",
+    "string",
+    "How analyte_form is known: stated, or inferred from the kit's catalogue entry.",
+    True,
+    vocabulary="form_basis",
+)
+
 MEASUREMENT_FIELDS: tuple[Field, ...] = (
     _f("measurement_id", "string", "Unique id '<study_id>-m<k>'."),
     _f("study_id", "string", "Study this row belongs to."),
@@ -553,14 +562,8 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
         "True when the source printed 'mean ± x' without saying SD or SE and x was stored as SD.",
         True,
     ),
-    _f("assay_id", "string", "The kit in the assay catalogue (assays.assay_id), when known.", True),
-    _f(
-        "form_basis",
-        "string",
-        "How analyte_form is known: stated, or inferred from the kit's catalogue entry.",
-        True,
-        vocabulary="form_basis",
-    ),
+    _KIT_ID,
+    _FORM_BASIS,
 )
 
 FINDING_FIELDS: tuple[Field, ...] = (
@@ -581,15 +584,9 @@ FINDING_FIELDS: tuple[Field, ...] = (
     _f("p_text", "string", "P value as printed ('<0.001').", True),
     _f("n", "int", "Persons in the analysis.", True),
     *_SOURCE_FIELDS,
-    _f("assay_id", "string", "The kit in the assay catalogue (assays.assay_id), when known.", True),
+    _KIT_ID,
     _f("assay_id_other", "string", "For kit_vs_kit comparisons: the second kit (assays.assay_id).", True),
-    _f(
-        "form_basis",
-        "string",
-        "How analyte_form is known: stated, or inferred from the kit's catalogue entry.",
-        True,
-        vocabulary="form_basis",
-    ),
+    _FORM_BASIS,
 )
 
 ASSAY_FIELDS: tuple[Field, ...] = (
