@@ -75,8 +75,7 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
         "Analyte measured",
         "analytes_measured",
         "studies",
-        vocabulary="analyte",
-        options_from=("vocabulary", "rankl;opg"),
+        vocabulary="measured_analyte",
         list_column=True,
         row_column="analyte",
         row_expand={"rankl": ("rankl", *_RATIOS), "opg": ("opg", *_RATIOS)},
@@ -177,8 +176,6 @@ def filter_options(tables: Tables) -> dict[str, list[str]]:
         elif spec.options_from == ("assays", "assay_id"):
             kits = tables.assays.sort_values(["vendor", "kit_name", "assay_id"])["assay_id"].dropna().astype(str)
             options[spec.param] = [*kits, spec.null_code]
-        elif spec.options_from and spec.options_from[0] == "vocabulary":
-            options[spec.param] = spec.options_from[1].split(";")
         else:
             options[spec.param] = list(VOCABULARIES[spec.vocabulary])
     return options
@@ -304,12 +301,10 @@ def _study_mask(studies: pd.DataFrame, f: Filters) -> pd.Series:
         elif spec.kind == "toggle":
             if not value:
                 mask &= ~is_draft
-        elif spec.list_column:
-            mask &= _keep_listed(studies[spec.column], value) | (is_draft & studies[spec.column].isna())
-        elif spec.param == "species":
-            mask &= _keep(studies[spec.column], value) | (is_draft & studies[spec.column].isna())  # drafts: not curated
         else:
-            mask &= _keep(studies[spec.column], value)
+            keep = _keep_listed if spec.list_column else _keep
+            column = studies[spec.column]
+            mask &= keep(column, value) | (is_draft & column.isna())  # a draft's empty field is not yet curated
     return mask
 
 

@@ -409,6 +409,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "curation_status": CURATION_STATUS,
     "group_role": GROUP_ROLE,
     "analyte": ANALYTE,
+    "measured_analyte": MEASURED_ANALYTE,
     "analyte_form": ANALYTE_FORM,
     "specimen": SPECIMEN,
     "assay_vendor": ASSAY_VENDOR,

@@ -105,9 +105,7 @@ def _joined(values: pd.Series, vocabulary: str) -> str:
 
 def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
     """One row per study: ref no., first author, year, disease, kind, analytes, assay, n, evidence, link."""
-    rows = pd.concat(
-        [measurements[["study_id", "analyte", "assay_vendor"]], findings[["study_id", "analyte", "assay_vendor"]]]
-    )
+    rows = pd.concat([measurements[["study_id", "assay_vendor"]], findings[["study_id", "assay_vendor"]]])
     shown = pd.Index(studies["study_id"])
     rows = rows[shown.get_indexer(rows["study_id"]) >= 0]  # only the studies in this table
     by_study = rows.groupby("study_id")

@@ -67,7 +67,9 @@ STUDIES_COLUMN_CONFIG = {
     "year": st.column_config.NumberColumn("Year", format="%d"),
     "disease": st.column_config.TextColumn("Disease"),
     "kind": st.column_config.TextColumn("Kind"),
-    "analytes": st.column_config.TextColumn("Analytes", help="Analytes with recorded measurements or findings"),
+    "analytes": st.column_config.TextColumn(
+        "Analytes", help="Analytes measured in blood (also when only a ratio is reported)"
+    ),
     "assay": st.column_config.TextColumn("Assay kit", help="Vendors named (or inferred) in the rows kept"),
     "evidence": st.column_config.TextColumn("Evidence", help="What the curation read"),
     "title": st.column_config.TextColumn("Title", width="large"),
@@ -212,7 +214,8 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
     """
     visitor = visitor_state().result
     tables = atlas if visitor is None else upload.join_visitor_rows(atlas, visitor.tables)
-    options = _filter_options(tables, folder, visitor is None)
+    version = data_version(folder)  # once per run: file sizes and times key every shared cache
+    options, labels = _options_and_labels(tables, folder, version, shared=visitor is None)
     bounds = year_bounds(tables.studies)
     _read_url_once(options, bounds)
     state = st.session_state
@@ -226,7 +229,6 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
         st.warning(notice, icon=":material/warning:")
 
     _restore_dropped_filter_state(bounds)
-    labels = _option_labels(tables, folder, visitor is None)
     with st.sidebar:
         _study_search(tables)
         st.header("Filters")
@@ -246,7 +248,6 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path) -> Context:
     state[StateKey.LAST_FILTERS] = filters
     if state.pop(StateKey.OPEN_STUDY, False):  # after every sidebar widget has kept its state in this run
         st.switch_page(next(p.script for p in PAGE_LIST if p.key == "studies"))
-    version = data_version(folder)
     filtered = _filtered_shared(filters, str(folder), version) if visitor is None else apply_filters(tables, filters)
     context = Context(atlas, tables, filters, filtered, metadata, folder, version)
     state[StateKey.CONTEXT] = context
@@ -291,21 +292,17 @@ def _widget_is_active(spec: FilterSpec, bounds: tuple[int, int]) -> bool:
 @st.cache_resource(max_entries=4)
 def _shared_options(folder: str, version: str) -> tuple[dict, dict]:
     """Filter options and kit labels of the shared dataset, once per data version."""
-    tables = _cached_tables(folder, version)
+    return _options_of(_cached_tables(folder, version))
+
+
+def _options_of(tables: Tables) -> tuple[dict[str, list[str]], dict[str, dict[str, str]]]:
+    """Allowed codes of every filter, and display labels of codes without a vocabulary (kits, with row counts)."""
     return filter_options(tables), {"kit": atlas_tables.kit_option_labels(tables)}
 
 
-def _filter_options(tables: Tables, folder: Path, shared: bool) -> dict[str, list[str]]:
-    if shared:
-        return _shared_options(str(folder), data_version(folder))[0]
-    return filter_options(tables)
-
-
-def _option_labels(tables: Tables, folder: Path, shared: bool) -> dict[str, dict[str, str]]:
-    """Display labels of codes that have no vocabulary: kits (vendor · kit, with row counts)."""
-    if shared:
-        return _shared_options(str(folder), data_version(folder))[1]
-    return {"kit": atlas_tables.kit_option_labels(tables)}
+def _options_and_labels(tables: Tables, folder: Path, version: str, shared: bool):
+    """Options and labels: cached for the shared dataset, computed for a visitor's own rows."""
+    return _shared_options(str(folder), version) if shared else _options_of(tables)
 
 
 def _filter_widget(spec: FilterSpec, options: dict, bounds: tuple[int, int], labels: dict) -> None:
