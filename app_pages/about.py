@@ -94,6 +94,8 @@ st.markdown(
 )
 st.header("Data dictionary")
 st.caption("Generated from the schema that validates the dataset at build time and when the app loads it.")
-st.dataframe(data_dictionary(), hide_index=True, width="stretch")
+ui.table(
+    data_dictionary(),
+)
 st.header("Changelog")
 st.markdown(ui.changelog_text(ctx))

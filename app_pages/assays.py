@@ -25,7 +25,7 @@ else:
         f"{len(catalogue)} assays. Each fact comes from the source linked in its row; what the source does not state "
         "is blank. Kit inserts were rarely readable, so most LODs and ranges are unknown."
     )
-    st.dataframe(catalogue, hide_index=True, width="stretch", column_config=ui.CATALOGUE_COLUMN_CONFIG)
+    ui.table(catalogue, column_config=ui.CATALOGUE_COLUMN_CONFIG)
 
 rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
 st.header("Every reported value by kit, on one axis (the figure for a talk)")
@@ -62,8 +62,8 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
         )
 
 st.header("Share of groups below detection, per kit")
-st.dataframe(
-    atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays), hide_index=True, width="stretch"
+ui.table(
+    atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays),
 )
 
 st.header("Method comparisons: the same samples, two kits")
@@ -74,5 +74,7 @@ if comparisons.empty:
         "for such comparisons is logged in data/search."
     )
 else:
-    st.dataframe(comparisons, hide_index=True, width="stretch")
+    ui.table(
+        comparisons,
+    )
 ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="assays")

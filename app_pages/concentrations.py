@@ -33,5 +33,7 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
 undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
 if not undetectable.empty:
     st.subheader("Groups reported only as share undetectable")
-    st.dataframe(undetectable, hide_index=True, width="stretch")
+    ui.table(
+        undetectable,
+    )
 ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")

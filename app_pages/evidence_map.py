@@ -49,10 +49,8 @@ def evidence_map() -> None:
         else:
             names = ", ".join(dict.fromkeys(shown["study"]))
             st.text(f"{shown['study_id'].nunique()} stud(ies): {names}. {len(shown)} finding(s):")
-            st.dataframe(
+            ui.table(
                 atlas_tables.labelled(shown.reindex(columns=atlas_tables.CELL_COLUMNS), "findings"),
-                hide_index=True,
-                width="stretch",
                 column_config=ui.FINDING_COLUMN_CONFIG,
             )
     else:

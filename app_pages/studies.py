@@ -53,7 +53,11 @@ if chosen:
             export.report_problem_url(repository, "studies", chosen),
             icon=":material/flag:",
         )
-    st.dataframe(detail.facts, hide_index=True, width="stretch", height=38 + 35 * len(detail.facts))
+    ui.table(
+        detail.facts,
+        height=38 + 35 * len(detail.facts),
+        column_config={"field": st.column_config.TextColumn("Field", width="small"), "value": "Value"},
+    )
     if isinstance(detail.study.get("curation_notes"), str):
         st.markdown("**Curator's notes**")
         st.text(detail.study["curation_notes"])
@@ -61,22 +65,18 @@ if chosen:
     if detail.measurements.empty:
         st.caption("No circulating concentrations recorded for this study.")
     else:
-        st.dataframe(
+        ui.table(
             atlas_tables.with_report_links(
                 atlas_tables.labelled(detail.measurements, "measurements"), "measurements", repository
             ),
-            hide_index=True,
-            width="stretch",
             column_config=ui.REPORT_COLUMN_CONFIG,
         )
     st.markdown(f"**Findings** ({len(detail.findings)})")
     if detail.findings.empty:
         st.caption("No comparisons or associations recorded for this study.")
     else:
-        st.dataframe(
+        ui.table(
             atlas_tables.with_report_links(atlas_tables.labelled(detail.findings, "findings"), "findings", repository),
-            hide_index=True,
-            width="stretch",
             column_config={**ui.FINDING_COLUMN_CONFIG, **ui.REPORT_COLUMN_CONFIG},
         )
     st.divider()
@@ -86,10 +86,8 @@ if not ui.nothing_left(ctx, studies):
     if len(studies) > ui.MAX_TABLE_ROWS:
         st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
     shown = studies.head(ui.MAX_TABLE_ROWS)
-    st.dataframe(
+    ui.table(
         atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
-        hide_index=True,
-        width="stretch",
         column_config=ui.STUDIES_COLUMN_CONFIG,
         height=min(38 + 35 * len(shown), 640),
         key="studies_table",

@@ -108,7 +108,9 @@ def forest_section() -> None:
             data=effects,
         )
         st.subheader("Strata and pooled estimates")
-        st.dataframe(atlas_tables.labelled(pooled, "findings"), hide_index=True, width="stretch")
+        ui.table(
+            atlas_tables.labelled(pooled, "findings"),
+        )
         st.download_button(
             "Download pooled results (CSV)",
             ui.csv_bytes(pooled),
@@ -119,7 +121,9 @@ def forest_section() -> None:
         )
     if not comparisons.not_drawn.empty:
         st.subheader("Case–control pairs not drawn, and why")
-        st.dataframe(comparisons.not_drawn.drop(columns=["study_id"]), hide_index=True, width="stretch")
+        ui.table(
+            comparisons.not_drawn.drop(columns=["study_id"]),
+        )
 
 
 forest_section()
@@ -138,4 +142,6 @@ with st.expander("Methods, units and sources"):
         "- Units: values stay as published; SMDs are unit-free. Molar ↔ mass conversions below are **provisional** "
         "(kits use different recombinant standards)."
     )
-    st.dataframe(synthesis.molecular_weight_table(), hide_index=True, width="stretch")
+    ui.table(
+        synthesis.molecular_weight_table(),
+    )

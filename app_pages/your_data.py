@@ -51,10 +51,12 @@ if state.result is not None:
         st.warning(
             f"{len(state.result.issues)} issue(s) found; the rows they name were left out:", icon=":material/warning:"
         )
-        st.dataframe(ui.issues_table(state.result.issues), hide_index=True, width="stretch")
+        ui.table(
+            ui.issues_table(state.result.issues),
+        )
     with st.expander("Your rows, as they were read"):
         for name, frame in kept.as_dict().items():
             st.text(f"{name.capitalize()} ({len(frame)} rows)")
             if not frame.empty:
-                st.dataframe(frame, hide_index=True, width="stretch", key=f"your_{name}")
+                ui.table(frame, key=f"your_{name}")
     st.button("Remove my rows", on_click=ui.clear_upload, key="remove_visitor_rows")

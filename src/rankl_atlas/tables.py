@@ -158,7 +158,6 @@ FACT_FIELDS = [
     ("curation_status", "Curation", "curation_status"),
     ("pmid", "PMID", None),
     ("doi", "DOI", None),
-    ("source_url", "Source read", None),
     ("source_set", "Source", "source_set"),
     ("analytes_measured", "Analytes measured in blood", None),
 ]
@@ -260,7 +259,8 @@ def kit_option_labels(tables: Tables) -> dict[str, str]:
 
 
 def labelled(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """A table for display: vocabulary codes shown as labels, empty cells blank (never 'None' or '<NA>')."""
+    """A table for display: vocabulary codes shown as labels, empty text cells blank (numbers stay numbers; pages show
+    their empty cells blank with st.dataframe's placeholder)."""
     vocabularies = {f.name: f.vocabulary for f in TABLE_FIELDS[table] if f.vocabulary}
     out = frame.copy()
     for column in out.columns:

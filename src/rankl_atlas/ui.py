@@ -170,7 +170,9 @@ def load_dataset(bundled: Path) -> tuple[Tables, dict, Path]:
             f"Rebuild it from the curated sources with `{err.rebuild_command}` (or restore the file from git)."
         )
         if err.issues:
-            st.dataframe(issues_frame(err.issues).head(200), hide_index=True)
+            table(
+                issues_frame(err.issues).head(200),
+            )
         st.stop()
     return tables, load_metadata(folder), folder
 
@@ -409,6 +411,11 @@ def plain(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
 
 
+def table(frame: pd.DataFrame, **kwargs):
+    """A read-only table: full width, no index, empty cells blank (not 'None')."""
+    return st.dataframe(frame, **{"hide_index": True, "width": "stretch", "placeholder": "", **kwargs})
+
+
 def heading_text(text: str) -> str:
     """Text for a heading (headings render Markdown): characters that Markdown or HTML would act on are left out;
     the exact text is shown beside it with st.text."""
@@ -484,7 +491,9 @@ def chart(
         data = data() if callable(data) else data  # expensive tables are built only when the reader asks
         if len(data) > MAX_TABLE_ROWS:
             st.caption(f"First {MAX_TABLE_ROWS} of {len(data)} rows; the page's downloads hold them all.")
-        st.dataframe(data.head(MAX_TABLE_ROWS), hide_index=True, width="stretch")
+        table(
+            data.head(MAX_TABLE_ROWS),
+        )
     return event
 
 
