@@ -3,6 +3,14 @@
 add-studies FILE... [--source DIR] [--dry-run]
     Append draft study rows from PubMed MEDLINE (.nbib/.txt), PubMed XML, RIS or BibTeX exports to
     DIR/studies.csv (default data/source). Duplicates are skipped; any malformed input changes nothing.
+
+pool --condition C --analyte A --family F [--related R] [--kit-subgroups] [--format json|csv] [--data DIR]
+    Print the pooled result the Synthesis page shows for one question (the same function), e.g.
+    python -m rankl_atlas pool --condition rheumatoid_arthritis --analyte opg --family cases_vs_controls
+
+infer-spread [--source DIR]
+    Decide what each unlabelled '± x' is (SD or SE) from the paper's own test, and record spread_basis
+    (with the computation in notes) in DIR/measurements.csv. Run `make data` afterwards.
 """
 
 from __future__ import annotations
@@ -11,8 +19,22 @@ import argparse
 import sys
 from pathlib import Path
 
+import io
+import json
+from urllib.parse import parse_qs
+
+import pandas as pd
+
+from rankl_atlas import answers
+from rankl_atlas.build import load_sources, write_atomic
+from rankl_atlas.data import DataLoadError, load_tables
+from rankl_atlas.filters import apply_filters, filter_options, parse_query_params, year_bounds
 from rankl_atlas.importers import ImportFailed, add_studies
-from rankl_atlas.validation import print_problems
+from rankl_atlas.schema import ANALYTE, COMPARISON_FAMILY, CONDITION_GROUP, RELATED_TO
+from rankl_atlas.synthesis import infer_spread_readings
+from rankl_atlas.validation import ValidationFailed, print_problems
+
+BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def _add_studies(args: argparse.Namespace) -> int:
@@ -43,6 +65,60 @@ def _add_studies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pool(args: argparse.Namespace) -> int:
+    try:
+        tables = load_tables(args.data)
+    except DataLoadError as err:
+        print(err, file=sys.stderr)
+        return 1
+    filters = parse_query_params(parse_qs(args.filters or ""), filter_options(tables), year_bounds(tables.studies))
+    for notice in filters.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    settings = answers.Settings(args.method, args.hartung_knapp, args.spread)
+    evidence = answers.gather_evidence(apply_filters(tables, filters.filters), settings)
+    result = answers.answer_question(
+        evidence, args.condition, args.analyte, args.family, args.related, args.kit_subgroups
+    )
+    if args.format == "json":
+        print(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str))
+    else:
+        buffer = io.StringIO()
+        result.table.to_csv(buffer, index=False)
+        print(buffer.getvalue(), end="")
+    return 0
+
+
+def _infer_spread(args: argparse.Namespace) -> int:
+    try:
+        tables = load_sources(args.source)
+    except ValidationFailed as failed:
+        print_problems("Sources", failed.issues)
+        return 1
+    readings = infer_spread_readings(tables["measurements"], tables["studies"], tables["findings"])
+    path = args.source / "measurements.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    changed = 0
+    for _, row in readings[readings["reading"] != ""].iterrows():
+        at = raw.index[raw["measurement_id"] == row["measurement_id"]][0]
+        if raw.at[at, "spread_basis"] != "unknown":
+            continue
+        if row["reading"] == "se":
+            raw.at[at, "se"], raw.at[at, "sd"] = raw.at[at, "sd"], ""
+        raw.at[at, "spread_basis"] = "inferred_from_test"
+        raw.at[at, "notes"] = "; ".join(t for t in (raw.at[at, "notes"], row["note"]) if t)
+        changed += 1
+    for _, row in readings[readings["reading"] == ""].iterrows():
+        at = raw.index[raw["measurement_id"] == row["measurement_id"]][0]
+        if row["note"] not in raw.at[at, "notes"]:
+            raw.at[at, "notes"] = "; ".join(t for t in (raw.at[at, "notes"], "unresolved: " + row["note"]) if t)
+    buffer = io.StringIO()
+    raw.to_csv(buffer, index=False, lineterminator="\n")
+    write_atomic(path, buffer.getvalue().encode("utf-8"))
+    print(f"{changed} measurement(s) resolved from the paper's own test; {int((readings['reading'] == '').sum())} "
+          f"tested but left unknown. Run `make data`.")  # fmt: skip
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rankl_atlas", description="RANKL Atlas curator commands.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -59,6 +135,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add.add_argument("--dry-run", action="store_true", help="show what would be added without writing")
     add.set_defaults(handler=_add_studies)
+
+    pool = commands.add_parser(
+        "pool",
+        help="print the pooled result of one question (as on the Synthesis page)",
+        description="Pool one question with the same function the Synthesis page uses: Hedges' g across kits for "
+        "cases vs controls (kit and form subgroups), Fisher-z pooled r for associations (--related), log-scale "
+        "pooled ratios of like contrasts for prediction.",
+    )
+    pool.add_argument("--condition", required=True, choices=list(CONDITION_GROUP), metavar="CONDITION_GROUP")
+    pool.add_argument("--analyte", required=True, choices=list(ANALYTE), metavar="ANALYTE")
+    pool.add_argument("--family", required=True, choices=list(COMPARISON_FAMILY), metavar="FAMILY")
+    pool.add_argument("--related", choices=list(RELATED_TO), default=None, help="for associations and predictions")
+    pool.add_argument("--method", choices=["dl", "pm"], default="dl", help="τ² estimator (default dl)")
+    pool.add_argument("--hartung-knapp", action="store_true", help="Hartung-Knapp CI")
+    pool.add_argument("--spread", choices=["exclude", "sd", "se"], default="exclude",
+                      help="unlabelled '±': leave out (default), read as SD, read as SE")  # fmt: skip
+    pool.add_argument("--kit-subgroups", action="store_true", help="also print the kit and form subgroups")
+    pool.add_argument("--format", choices=["csv", "json"], default="csv")
+    pool.add_argument("--filters", default="", help="the page's URL query, e.g. 'year=2000&year=2015' (default: none)")
+    pool.add_argument("--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled dataset)")
+    pool.set_defaults(handler=_pool)
+
+    spread = commands.add_parser("infer-spread", help="decide unlabelled '±' (SD or SE) from the paper's own test")
+    spread.add_argument("--source", type=Path, default=Path("data/source"), help="curated CSV folder")
+    spread.set_defaults(handler=_infer_spread)
     return parser
 
 

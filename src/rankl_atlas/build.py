@@ -28,7 +28,7 @@ from rankl_atlas.schema import (
 from rankl_atlas.search_log import log_issues, read_logs
 from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, print_problems, validate_tables
 
-TABLES = ("studies", "measurements", "findings", "assays")
+TABLES = ("studies", "measurements", "findings", "assays", "meta_analyses")
 REBUILD_COMMAND = "make data"
 ARROW_TYPE = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
 FRICTIONLESS_TYPE = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -71,7 +71,7 @@ def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
 def sort_table(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     """Deterministic row order: by key (studies by reference number first)."""
     key = TABLE_KEYS[table]
-    by = {"studies": ["ref_no", key], "assays": [key]}.get(table, ["study_id", key])
+    by = {"studies": ["ref_no", key], "assays": [key], "meta_analyses": [key]}.get(table, ["study_id", key])
     return frame.sort_values(by, na_position="last", kind="stable").reset_index(drop=True)
 
 

@@ -31,6 +31,7 @@ class Tables:
     measurements: pd.DataFrame
     findings: pd.DataFrame
     assays: pd.DataFrame = field(default_factory=lambda: empty_table("assays"))
+    meta_analyses: pd.DataFrame = field(default_factory=lambda: empty_table("meta_analyses"))
 
     def as_dict(self) -> dict[str, pd.DataFrame]:
         """The study tables by name (the assay catalogue is reference data, see ``assays``)."""

@@ -346,4 +346,4 @@ def apply_filters(tables: Tables, f: Filters) -> Tables:
     if finding_filter or row_filter:
         with_rows = pd.concat([measurements["study_id"], findings["study_id"]])
         studies = studies[_in_ids(studies["study_id"], with_rows)]
-    return Tables(studies=studies, measurements=measurements, findings=findings, assays=tables.assays)
+    return Tables(studies, measurements, findings, tables.assays, tables.meta_analyses)

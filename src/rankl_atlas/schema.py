@@ -209,25 +209,34 @@ UNIT = {
     "ng_l": "ng/L",
     "pmol_l": "pmol/L",
     "nmol_l": "nmol/L",
+    "npx": "NPX (Olink, relative log2)",
+    "rfu": "RFU (SomaScan, relative)",
+    "arbitrary_units": "Arbitrary units (relative)",
 }
 
 
 @dataclass(frozen=True)
 class UnitInfo:
-    """A concentration unit: mass or molar, and its factor to pg/mL (mass) or pmol/L (molar)."""
+    """A unit: mass or molar (with its factor to pg/mL or pmol/L), or relative (no factor: never converted)."""
 
     kind: str
     factor: float
 
 
-#: One units table beside UNIT: 1 ng/mL = 1000 pg/mL, 1 ng/L = 1 pg/mL, 1 nmol/L = 1000 pmol/L.
+#: One units table beside UNIT: 1 ng/mL = 1000 pg/mL, 1 ng/L = 1 pg/mL, 1 nmol/L = 1000 pmol/L. Relative units
+#: (Olink NPX, SomaScan RFU, arbitrary units) have no factor: they are never converted, never put on a
+#: concentration axis and never pooled with concentrations.
 UNITS = {
     "pg_ml": UnitInfo("mass", 1.0),
     "ng_ml": UnitInfo("mass", 1000.0),
     "ng_l": UnitInfo("mass", 1.0),
     "pmol_l": UnitInfo("molar", 1.0),
     "nmol_l": UnitInfo("molar", 1000.0),
+    "npx": UnitInfo("relative", float("nan")),
+    "rfu": UnitInfo("relative", float("nan")),
+    "arbitrary_units": UnitInfo("relative", float("nan")),
 }
+CONCENTRATION_UNITS = tuple(code for code, info in UNITS.items() if info.kind != "relative")
 
 
 @dataclass(frozen=True)
@@ -310,6 +319,85 @@ EFFECT_MEASURE = {
     "rr": "Relative risk",
     "beta": "Regression beta",
     "percent_change": "Percent change",
+    "other": "Other",
+}
+
+#: Comparison families: what kind of question a finding answers. Derived from comparison_type where that is
+#: unambiguous (FAMILY_OF_TYPE); a trend is split by its direction; curators may set it otherwise.
+COMPARISON_FAMILY = {
+    "cases_vs_controls": "Cases vs controls",
+    "between_subgroups": "Between patient subgroups",
+    "treatment_change": "Change with treatment",
+    "change_over_time": "Change over time (no treatment)",
+    "association": "Association with a variable",
+    "prediction": "Prediction of an outcome",
+    "method_comparison": "Kit vs kit (same samples)",
+}
+FAMILY_OF_TYPE = {
+    "case_vs_control": "cases_vs_controls",
+    "between_groups": "between_subgroups",
+    "correlation": "association",
+    "prediction": "prediction",
+    "treatment_change": "treatment_change",
+    "kit_vs_kit": "method_comparison",
+}
+FAMILY_OF_TREND_DIRECTION = {
+    "predicts_when_high": "prediction",
+    "predicts_when_low": "prediction",
+    "increase": "change_over_time",
+    "decrease": "change_over_time",
+    "no_change": "change_over_time",
+}
+
+#: What a hazard, odds or risk ratio contrasts; only like contrasts are pooled.
+CONTRAST = {
+    "per_sd": "Per SD",
+    "per_unit": "Per unit (see detail)",
+    "top_vs_bottom": "Top vs bottom fraction / above vs below a cut-off",
+    "yes_vs_no": "Yes vs no",
+    "not_stated": "Not stated",
+}
+
+SPREAD_BASIS = {
+    "stated": "Stated by the paper (SD, SE, IQR or range)",
+    "inferred_from_test": "Inferred from the paper's own test (SD or SE)",
+    "unknown": "Not stated: '±' without SD or SE",
+}
+
+YEAR_BASIS = {
+    "printed": "Printed on the page read",
+    "printed_other_copy": "Printed on another copy of the article",
+    "not_printed": "Not printed on any page read",
+}
+
+PMID_ATTRIBUTION = {
+    "printed": "Printed on the page read",
+    "from_source_url": "From the study's own PubMed address",
+    "other_copy": "Printed on another copy",
+}
+
+SEX = {"female": "Women / girls", "male": "Men / boys", "both": "Both sexes"}
+MENOPAUSAL_STATUS = {
+    "pre": "Premenopausal",
+    "post": "Postmenopausal",
+    "mixed": "Pre- and postmenopausal",
+    "not_applicable": "Not applicable (men, children)",
+}
+AGE_GROUP = {
+    "children": "Children (< 18)",
+    "adults": "Adults",
+    "older_adults": "Older adults (≥ 60-65)",
+    "mixed": "Children and adults",
+}
+
+MEASURE = {
+    "smd": "Standardised mean difference",
+    "wmd": "Mean difference",
+    "r": "Correlation r",
+    "z": "Fisher z",
+    "or": "Odds ratio",
+    "hr": "Hazard ratio",
+    "rr": "Relative risk",
     "other": "Other",
 }
 
@@ -426,6 +514,15 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "source_set": SOURCE_SET,
     "kit_method": KIT_METHOD,
     "disease_area": DISEASE_AREA,
+    "comparison_family": COMPARISON_FAMILY,
+    "contrast": CONTRAST,
+    "spread_basis": SPREAD_BASIS,
+    "year_basis": YEAR_BASIS,
+    "pmid_attribution": PMID_ATTRIBUTION,
+    "sex": SEX,
+    "menopausal_status": MENOPAUSAL_STATUS,
+    "age_group": AGE_GROUP,
+    "measure": MEASURE,
 }
 
 
@@ -454,6 +551,12 @@ def _f(name, dtype, description, nullable=False, vocabulary=None) -> Field:
     return Field(name, dtype, description, nullable, vocabulary)
 
 
+_WHO_FIELDS: tuple[Field, ...] = (
+    _f("sex", "string", "Sex of the people measured, as the source states it.", True, "sex"),
+    _f("menopausal_status", "string", "Menopausal status, as stated.", True, "menopausal_status"),
+    _f("age_group", "string", "Age group (children, adults, older adults), as stated.", True, "age_group"),
+)
+
 STUDY_FIELDS: tuple[Field, ...] = (
     _f("study_id", "string", "Unique stable slug: first author surname + year (+ letter)."),
     _f("ref_no", "int", "Number in the reference list of Findlay & Atkins 2011 (1-59).", True),
@@ -466,7 +569,7 @@ STUDY_FIELDS: tuple[Field, ...] = (
         True,
     ),
     _f("authors", "string", "Authors as 'Surname AB; Surname C; ...' (empty when not printed on the page read).", True),
-    _f("year", "int", "Publication year."),
+    _f("year", "int", "Publication year (empty only when no page read printed it: year_basis not_printed).", True),
     _f("title", "string", "Title as published."),
     _f(
         "journal",
@@ -501,6 +604,9 @@ STUDY_FIELDS: tuple[Field, ...] = (
         True,
     ),
     _f("source_set", "string", "Which corpus brought the study in.", vocabulary="source_set"),
+    _f("year_basis", "string", "Where the year comes from (printed, another copy, not printed).", True, "year_basis"),
+    _f("pmid_attribution", "string", "How the PMID is known.", True, "pmid_attribution"),
+    *_WHO_FIELDS,
 )
 
 _ASSAY_FIELDS: tuple[Field, ...] = (
@@ -558,13 +664,16 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
     _f("timepoint", "string", "Time point ('baseline', '12 months').", True),
     *_SOURCE_FIELDS,
     _f(
-        "sd_assumed",
-        "bool",
-        "True when the source printed 'mean ± x' without saying SD or SE and x was stored as SD.",
+        "spread_basis",
+        "string",
+        "What the printed spread is and how we know: stated; inferred from the paper's own test (the reading, "
+        "SD or SE, whose t-test reproduces the printed p; computation in notes); unknown ('±' unlabelled, kept in sd).",
         True,
+        "spread_basis",
     ),
     _KIT_ID,
     _FORM_BASIS,
+    *(Field(f.name, f.dtype, f.description.replace("people measured", "group") + " Group level, where it differs from the study.", True, f.vocabulary) for f in _WHO_FIELDS),
 )
 
 FINDING_FIELDS: tuple[Field, ...] = (
@@ -588,6 +697,9 @@ FINDING_FIELDS: tuple[Field, ...] = (
     _KIT_ID,
     _f("assay_id_other", "string", "For kit_vs_kit comparisons: the second kit (assays.assay_id).", True),
     _FORM_BASIS,
+    _f("comparison_family", "string", "What kind of question the finding answers.", vocabulary="comparison_family"),
+    _f("contrast", "string", "For HR/OR/RR: what the ratio contrasts (per SD, per unit, top vs bottom ...).", True, "contrast"),
+    _f("contrast_detail", "string", "The contrast as printed ('per 1 pmol/L', 'highest vs lowest quartile').", True),
 )
 
 ASSAY_FIELDS: tuple[Field, ...] = (
@@ -602,7 +714,8 @@ ASSAY_FIELDS: tuple[Field, ...] = (
     _f("capture_antibody", "string", "Capture antibody, when stated.", True),
     _f("detection_antibody", "string", "Detection antibody, when stated.", True),
     _f("calibrator", "string", "Calibrator (standard), when stated.", True),
-    _f("calibrator_mw_kda", "float", "Molecular weight of the calibrator in kDa, when stated.", True),
+    _f("calibrator_mw_kda", "float", "Molecular weight of the calibrator in kDa, when its source states it.", True),
+    _f("calibrator_mw_source", "string", "Where the calibrator's molecular weight is stated.", True),
     _f("lod", "float", "Limit of detection in the kit's unit, when stated.", True),
     _f("range_low", "float", "Lowest standard / measuring range low end, in the kit's unit.", True),
     _f("range_high", "float", "Highest standard / measuring range high end, in the kit's unit.", True),
@@ -613,24 +726,63 @@ ASSAY_FIELDS: tuple[Field, ...] = (
     _f("source_note", "string", "What the source is and which facts came from it."),
 )
 
+META_ANALYSIS_FIELDS: tuple[Field, ...] = (
+    _f("ma_id", "string", "Unique id '<first author><year>-p<k>': one row per pooled result of a published review."),
+    _f("first_author", "string", "First author's surname as printed.", True),
+    _f("authors", "string", "Authors as printed.", True),
+    _f("year", "int", "Publication year, when printed on a page read.", True),
+    _f("title", "string", "Title of the systematic review / meta-analysis."),
+    _f("journal", "string", "Journal, when printed.", True),
+    _f("pmid", "string", "PubMed identifier, only when seen.", True),
+    _f("doi", "string", "DOI (lowercase), only when seen.", True),
+    _f("condition", "string", "The condition as the review names it.", True),
+    _f("condition_group", "string", "Condition group (vocabulary).", vocabulary="condition_group"),
+    _f("comparison", "string", "What was pooled, in our words."),
+    _f("comparison_family", "string", "Comparison family.", vocabulary="comparison_family"),
+    _f("analyte", "string", "RANKL, OPG or a ratio.", vocabulary="analyte"),
+    _f("specimen", "string", "Serum, plasma, or not stated / mixed.", True, vocabulary="specimen"),
+    _f("measure", "string", "Pooled measure.", vocabulary="measure"),
+    _f("measure_unit", "string", "Unit of a pooled mean difference.", True, vocabulary="unit"),
+    _f("estimate", "float", "Pooled estimate as printed.", True),
+    _f("ci_low", "float", "Lower 95% CI bound as printed.", True),
+    _f("ci_high", "float", "Upper 95% CI bound as printed.", True),
+    _f("p_value", "float", "P value when printed as a number.", True),
+    _f("p_text", "string", "P value as printed.", True),
+    _f("k_studies", "int", "Number of studies pooled, as printed.", True),
+    _f("n_participants", "int", "Participants pooled, as printed.", True),
+    _f("i2", "float", "I² in percent, as printed.", True),
+    _f("model", "string", "Random or fixed effects, as printed.", True),
+    _f("source_url", "string", "The page(s) read for this row, separated by ' | '."),
+    _f("notes", "string", "Notes needed to read the row right (subgroup, contrast, truncation).", True),
+)
+
 TABLE_FIELDS: dict[str, tuple[Field, ...]] = {
     "studies": STUDY_FIELDS,
     "measurements": MEASUREMENT_FIELDS,
     "findings": FINDING_FIELDS,
     "assays": ASSAY_FIELDS,
+    "meta_analyses": META_ANALYSIS_FIELDS,
 }
-TABLE_KEYS = {"studies": "study_id", "measurements": "measurement_id", "findings": "finding_id", "assays": "assay_id"}
+TABLE_KEYS = {
+    "studies": "study_id",
+    "measurements": "measurement_id",
+    "findings": "finding_id",
+    "assays": "assay_id",
+    "meta_analyses": "ma_id",
+}
 TABLE_TITLES = {
     "studies": "Studies: one row per publication",
     "measurements": "Measurements: one row per reported concentration of one analyte in one group",
     "findings": "Findings: one row per reported comparison or association",
     "assays": "Assays: one row per assay kit (what it detects, LOD, range, source)",
+    "meta_analyses": "Published meta-analyses: one row per pooled result of a systematic review",
 }
 
 PANDAS_DTYPE = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
 
 YEAR_MIN, YEAR_MAX = 1950, 2100
-STUDY_ID_PATTERN = r"^[a-z]+[0-9]{4}[a-z]{0,2}$"
+#: surname + year (+ letter); a study whose year no page printed is surname + 'nd' (no date) (+ letter).
+STUDY_ID_PATTERN = r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}$"
 PMID_PATTERN = r"^[0-9]{1,9}$"
 #: No spaces, [ ] < > or unbalanced parentheses, so a DOI can never close or open a Markdown link or HTML tag.
 #: Balanced groups such as Elsevier's SICI-style '10.1016/s8756-3282(03)00090-5' stay valid.
@@ -690,7 +842,7 @@ STUDIES_SCHEMA.columns["doi"].checks.append(
 _NON_NEGATIVE = ["sd", "se", "min", "max", "q1", "q3"]
 MEASUREMENTS_SCHEMA = _add_checks(
     _table_schema("measurements"),
-    measurement_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")],
+    measurement_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")],
     analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
     n=[pa.Check.ge(1, error="must be a positive count")],
     value=[pa.Check.ge(0, error="must not be negative")],
@@ -699,13 +851,24 @@ MEASUREMENTS_SCHEMA = _add_checks(
 )
 FINDINGS_SCHEMA = _add_checks(
     _table_schema("findings"),
-    finding_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]{0,2}-f[0-9]+$", error="must be '<study_id>-f<k>'")],
+    finding_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-f[0-9]+$", error="must be '<study_id>-f<k>'")],
     n=[pa.Check.ge(1, error="must be a positive count")],
     p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
 )
 
 STUDIES_SCHEMA.columns["analytes_measured"].checks.append(
     pa.Check.str_matches(r"^(rankl|opg)(;(rankl|opg))?$", error="must be rankl, opg or rankl;opg")
+)
+META_ANALYSES_SCHEMA = _add_checks(
+    _table_schema("meta_analyses"),
+    ma_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-p[0-9]+$", error="must be '<surname><year>-p<k>'")],
+    pmid=[pa.Check.str_matches(PMID_PATTERN, error="must be digits only")],
+    doi=[pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")],
+    year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
+    k_studies=[pa.Check.ge(1, error="must be a positive count")],
+    n_participants=[pa.Check.ge(1, error="must be a positive count")],
+    i2=[pa.Check.in_range(0, 100, error="must be between 0 and 100")],
+    p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
 )
 ASSAYS_SCHEMA = _add_checks(
     _table_schema("assays"),
@@ -719,6 +882,7 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "measurements": MEASUREMENTS_SCHEMA,
     "findings": FINDINGS_SCHEMA,
     "assays": ASSAYS_SCHEMA,
+    "meta_analyses": META_ANALYSES_SCHEMA,
 }
 
 

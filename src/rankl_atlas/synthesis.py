@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, ttest_ind_from_stats
 from statsmodels.stats.meta_analysis import combine_effects, effectsize_smd
 
 from rankl_atlas.schema import ANALYTE, ANALYTE_FORM, MOLECULAR_WEIGHTS, UNIT, UNITS, label
@@ -160,6 +160,8 @@ def wan_input_problem(n, median, q1, q3, minimum, maximum) -> str | None:
     if median is None:
         return "no median"
     has_range, has_iqr = minimum is not None and maximum is not None, q1 is not None and q3 is not None
+    if has_iqr and q1 > q3:
+        return "quartiles reversed (q1 above q3)"
     if not has_range and not has_iqr:
         return "median without quartiles or range"
     if has_range and minimum > maximum:
@@ -184,14 +186,44 @@ def molecular_weight_table() -> pd.DataFrame:
     )
 
 
-def convert_unit(value: float, analyte: str, from_unit: str, to_unit: str) -> float:
-    """Convert a concentration between units with the UNITS table; molar <-> mass goes through
-    MOLECULAR_WEIGHTS (provisional): 1 pmol/L of a protein of M kDa is M pg/mL.
+class UnitConversionRefused(ValueError):
+    """A value cannot be converted between these units (relative units, or no molecular weight)."""
+
+
+def molecular_weight_for(analyte: str, analyte_form: str | None = None, kit_kda: float | None = None) -> tuple[float, str]:
+    """The molecular weight (kDa) for a mass <-> molar conversion and where it comes from.
+
+    The kit's calibrator weight when its catalogue entry states one; else the generic weight of MOLECULAR_WEIGHTS,
+    flagged 'generic'. An OPG dimer is twice the monomer.
+    """
+    if kit_kda is not None and not pd.isna(kit_kda) and float(kit_kda) > 0:
+        return float(kit_kda), "kit calibrator"
+    kda = MOLECULAR_WEIGHTS[analyte].kda
+    if analyte == "opg" and analyte_form == "dimer":
+        return 2 * kda, "generic (dimer)"
+    return kda, "generic"
+
+
+def convert_unit(
+    value: float,
+    analyte: str,
+    from_unit: str,
+    to_unit: str,
+    analyte_form: str | None = None,
+    kit_kda: float | None = None,
+) -> float:
+    """Convert a concentration between units with the UNITS table; molar <-> mass goes through the kit's
+    calibrator weight when known, else the generic MOLECULAR_WEIGHTS (provisional): 1 pmol/L of a protein of
+    M kDa is M pg/mL. Relative units (NPX, RFU) are never converted.
     """
     source, target = UNITS[from_unit], UNITS[to_unit]
+    if "relative" in (source.kind, target.kind):
+        if from_unit == to_unit:
+            return value
+        raise UnitConversionRefused(f"{UNIT[from_unit]} and {UNIT[to_unit]}: relative units are never converted")
     amount = value * source.factor  # pg/mL or pmol/L
     if source.kind != target.kind:
-        kda = MOLECULAR_WEIGHTS[analyte].kda
+        kda, _ = molecular_weight_for(analyte, analyte_form, kit_kda)
         amount = amount * kda if source.kind == "molar" else amount / kda
     return amount / target.factor
 
@@ -203,24 +235,39 @@ UNNAMED_KITS = {"not_reported", "other", "in_house"}
 MIN_GROUP_N, MIN_TOTAL_N = 2, 4
 
 
-def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False) -> pd.DataFrame:
+SPREAD_READINGS = {"exclude": "Left out of pooling", "sd": "Read as SD", "se": "Read as SE"}
+
+
+def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False, spread: str = "exclude") -> pd.DataFrame:
     """Every measurement row with the mean and SD it can offer, or the reason it cannot.
 
-    Means come as published (SD, or SD = SE × √n); medians are converted with Wan et al. 2014 only when
-    their inputs are consistent and the Shi et al. 2023 test finds no skewness (skewed groups are converted
-    only with include_skewed, and flagged). Adds mean_used, sd_used, derived, skewed, derivation and
-    problem (empty when usable).
+    Means come as published (SD, or SD = SE × √n); a '± x' the paper did not label (spread_basis unknown) is
+    read as SD unless spread = 'se' (SD = x·√n), and sd_if_se keeps the other reading; spread_unresolved marks
+    such rows. Medians are converted with Wan et al. 2014 only when their inputs are consistent and the Shi et
+    al. 2023 test finds no skewness (skewed groups are converted only with include_skewed, and flagged). Adds
+    mean_used, sd_used, sd_if_se, spread_unresolved, derived, skewed, derivation and problem (empty when usable).
     """
     rows = measurements.copy()
     value, sd, se, n = (rows[c].astype(float) for c in ("value", "sd", "se", "n"))
     is_mean = (rows["statistic"] == "mean").fillna(False).astype(bool)
+    if "spread_basis" not in rows:
+        rows["spread_basis"] = pd.Series(pd.NA, index=rows.index, dtype="string")
+    unresolved = (rows["spread_basis"] == "unknown").fillna(False).astype(bool) & is_mean & sd.notna()
+    rows["spread_unresolved"] = unresolved
+    rows["sd_if_se"] = (sd * np.sqrt(n)).where(unresolved)
     rows["mean_used"] = value.where(is_mean)
     rows["sd_used"] = sd.where(is_mean).fillna((se * np.sqrt(n)).where(is_mean))
+    if spread == "se":
+        rows["sd_used"] = rows["sd_if_se"].where(unresolved, rows["sd_used"])
     rows["derived"] = False
     rows["skewed"] = False
     rows["derivation"] = np.where(is_mean & sd.isna() & se.notna(), "SD = SE × √n", "as published")
+    reading = "read as SE (SD = x·√n)" if spread == "se" else "read as SD"
+    rows.loc[unresolved, "derivation"] = f"'±' not labelled SD or SE: {reading}"
     problem = pd.Series("", index=rows.index, dtype=object)
     problem[is_mean & rows["sd_used"].isna()] = "no SD or SE given"
+    negative = (sd < 0) | (se < 0)
+    problem[negative.fillna(False).astype(bool)] = "negative spread"
     median = (rows["statistic"] == "median").fillna(False).astype(bool)
     if median.any():
         parts = [rows[c].astype(float).to_numpy() for c in ("q1", "q3", "min", "max")]
@@ -258,6 +305,8 @@ EFFECT_COLUMNS = [
     "comparison_id", "study_id", "study", "year", *STRATUM_KEYS, "specimen", "timepoint", "case_group",
     "control_group", "n_case", "n_control", "mean_case", "sd_case", "mean_control", "sd_control", "derived",
     "skewed", "derivation", "g", "var_g", "ci_low", "ci_high", "paper_p", "paper_p_text", "discordant",
+    "condition_group", "assay_id", "spread_unresolved", "spread_stated", "g_if_se", "agreement", "p_student",
+    "p_welch", "poolable_spread",
 ]  # fmt: skip
 NOT_DRAWN_COLUMNS = ["study_id", "study", "analyte", "case_group", "control_group", "reason"]
 
@@ -276,6 +325,7 @@ def case_control_comparisons(
     findings: pd.DataFrame | None = None,
     include_derived: bool = True,
     include_skewed: bool = False,
+    spread: str = "exclude",
 ) -> Comparisons:
     """Hedges' g (cases minus controls, 95% CI) for every case group against its study's control group.
 
@@ -284,7 +334,7 @@ def case_control_comparisons(
     that comparison (from findings), and a derived g whose CI disagrees with it is marked discordant.
     """
     labels = study_label_map(studies)
-    summaries = group_summaries(measurements, include_skewed=include_skewed)
+    summaries = group_summaries(measurements, include_skewed=include_skewed, spread=spread)
     if not include_derived:
         derived = summaries["derived"].astype(bool)
         summaries.loc[derived, "problem"] = "converted from a median (left out: published means only)"
@@ -338,6 +388,7 @@ def case_control_comparisons(
             not_drawn = pd.concat([not_drawn, extra[NOT_DRAWN_COLUMNS]], ignore_index=True)
             effects = effects[~bad]
         effects = _with_paper_p(effects, findings)
+        effects["poolable_spread"] = ~effects["spread_unresolved"] | (spread != "exclude")
     return Comparisons(effects.reset_index(drop=True), not_drawn.reset_index(drop=True))
 
 
@@ -358,6 +409,18 @@ def _effects(pairs: pd.DataFrame, studies: pd.DataFrame, labels: pd.Series) -> p
         *(pairs[c].astype(float).to_numpy() for c in ("mean_used_control", "sd_used_control", "n_control")),
     )
     derived_case, derived_control = pairs["derived_case"].astype(bool), pairs["derived_control"].astype(bool)
+    unresolved = pairs["spread_unresolved_case"].astype(bool) | pairs["spread_unresolved_control"].astype(bool)
+    sd_alt = [
+        pairs[f"sd_if_se_{side}"].astype(float).fillna(pairs[f"sd_used_{side}"].astype(float)).to_numpy()
+        for side in ("case", "control")
+    ]
+    g_alt, _ = effectsize_smd(
+        pairs["mean_used_case"].astype(float).to_numpy(), sd_alt[0], pairs["n_case"].astype(float).to_numpy(),
+        pairs["mean_used_control"].astype(float).to_numpy(), sd_alt[1], pairs["n_control"].astype(float).to_numpy(),
+    )  # fmt: skip
+    stated = (pairs["spread_basis_case"].astype(object) == "stated") & (
+        pairs["spread_basis_control"].astype(object) == "stated"
+    )
     out = pd.DataFrame(
         {
             "comparison_id": pairs["measurement_id_case"] + " vs " + pairs["measurement_id_control"],
@@ -385,6 +448,11 @@ def _effects(pairs: pd.DataFrame, studies: pd.DataFrame, labels: pd.Series) -> p
             ),
             "g": g,
             "var_g": var,
+            "condition_group": pairs["condition_group_case"],
+            "assay_id": pairs["assay_id_case"],
+            "spread_unresolved": unresolved,
+            "spread_stated": stated.fillna(False).astype(bool) & ~derived_case & ~derived_control,
+            "g_if_se": np.where(unresolved, g_alt, np.nan),
         }
     )
     half = 1.959963984540054 * np.sqrt(out["var_g"].clip(lower=0))
@@ -392,55 +460,160 @@ def _effects(pairs: pd.DataFrame, studies: pd.DataFrame, labels: pd.Series) -> p
     return out.sort_values([*STRATUM_KEYS, "year", "study"])
 
 
-def paper_significant(p_value: float | None, p_text: str | None) -> bool | None:
-    """Whether the paper's own test was significant at 5% (None when the printed p does not say)."""
-    if p_value is not None and not pd.isna(p_value):
-        return float(p_value) < 0.05
-    text = "" if p_text is None or pd.isna(p_text) else str(p_text).strip().lower().replace(" ", "")
-    match = re.fullmatch(r"([<>≤≥]=?)(0?\.\d+)", text)
+_P_TEXT = re.compile(r"^p?\s*(<=|>=|=<|=>|[<>≤≥=])?\s*(0?\.\d+|1(?:\.0+)?|\d\.\d+e-\d+)$")
+_NOT_SIGNIFICANT = {"ns", "n.s", "n.s.", "notsignificant", "nonsignificant", "non-significant", "notsig"}
+
+
+@dataclass(frozen=True)
+class PrintedP:
+    """A p-value as the paper printed it: a bound or an exact value, and whether it is significant at 5 %."""
+
+    op: str  # "=", "<" or ">"
+    value: float | None
+    significant: bool | None
+
+
+def read_printed_p(p_value: float | None, p_text: str | None) -> PrintedP | None:
+    """Read the paper's p: a number, 'P<0.05', 'p=0.03', '≥ 0.14', a bare '0.03', 'n.s', 'not significant'.
+
+    None when nothing readable was printed.
+    """
+    text = "" if p_text is None or pd.isna(p_text) else str(p_text).strip().lower()
+    compact = text.replace(" ", "")
+    if compact in _NOT_SIGNIFICANT:
+        return PrintedP(">", 0.05, False)
+    match = _P_TEXT.match(compact)
     if match:
-        op, bound = match.group(1), float(match.group(2))
-        if op.startswith(("<", "≤")) and bound <= 0.05:
-            return True
-        if op.startswith((">", "≥")) and bound >= 0.05:
-            return False
-    if text in {"ns", "n.s."}:
-        return False
+        op = {"<=": "<", "=<": "<", "≤": "<", ">=": ">", "=>": ">", "≥": ">"}.get(match.group(1) or "=", match.group(1) or "=")
+        bound = float(match.group(2))
+        if op == "<":
+            return PrintedP("<", bound, True if bound <= 0.05 else None)
+        if op == ">":
+            return PrintedP(">", bound, False if bound >= 0.05 else None)
+        return PrintedP("=", bound, bound < 0.05)
+    if p_value is not None and not pd.isna(p_value):
+        return PrintedP("=", float(p_value), float(p_value) < 0.05)
     return None
 
 
-def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
-    """The paper's p for each comparison: the case-vs-control finding of that study and analyte whose n is
-    the two groups' total, else the only such finding (vectorised: merges, no row loop)."""
-    effects = effects.copy()
-    effects["paper_p"], effects["paper_p_text"], effects["discordant"] = np.nan, "", False
+def paper_significant(p_value: float | None, p_text: str | None) -> bool | None:
+    """Whether the paper's own test was significant at 5% (None when the printed p does not say)."""
+    printed = read_printed_p(p_value, p_text)
+    return None if printed is None else printed.significant
+
+
+def two_sample_p(mean1, sd1, n1, mean2, sd2, n2) -> tuple[float, float]:
+    """Two-sided p of Student's pooled-SD t-test and of Welch's t-test from group summaries (scipy)."""
+    student = ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=True).pvalue
+    welch = ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=False).pvalue
+    return float(student), float(welch)
+
+
+def p_consistent(computed: float, printed: PrintedP) -> bool:
+    """Whether a recomputed p agrees with the printed one: same side of a printed bound, or within a factor of
+    three of a printed exact value (rounding of summaries moves p by less than that)."""
+    if printed.op == "<":
+        return computed < printed.value
+    if printed.op == ">":
+        return computed > printed.value
+    return printed.value / 3 <= computed <= printed.value * 3 or (printed.value >= 0.05 and computed >= 0.05)
+
+
+BORDERLINE = (0.01, 0.10)
+AGREEMENT = {
+    "agrees": "Agrees with the paper's test",
+    "borderline": "Borderline (p near 0.05): not called discordant",
+    "discordant": "Discordant with the paper's test",
+    "direction_differs": "Direction differs from the paper's",
+    "": "No p printed for this comparison",
+}
+_DIRECTION_SIGN = {"higher": 1, "lower": -1}
+
+
+def agreement_with_paper(student_p: float, welch_p: float, printed: PrintedP | None, direction: str | None, g: float) -> str:
+    """Compare the recomputed tests with the paper's: 'agrees', 'borderline', 'discordant', 'direction_differs'
+    or '' (no printed p). Discordant only when neither Student's nor Welch's test agrees and neither p nor the
+    printed value lies near 0.05 (BORDERLINE)."""
+    sign = _DIRECTION_SIGN.get(str(direction))
+    if sign is not None and np.isfinite(g) and g != 0 and np.sign(g) != sign:
+        return "direction_differs"
+    if printed is None or printed.significant is None:
+        return ""
+    computed = (student_p, welch_p)
+    if printed.significant and min(computed) < 0.05:
+        return "agrees"
+    if not printed.significant and max(computed) >= 0.05:
+        return "agrees"
+    near = [c for c in computed if BORDERLINE[0] <= c <= BORDERLINE[1]]
+    if near or (printed.op == "=" and BORDERLINE[0] <= printed.value <= BORDERLINE[1]):
+        return "borderline"
+    return "discordant"
+
+
+def _tokens(text: object) -> set[str]:
+    return {t for t in re.findall(r"[a-z0-9]+", str(text).lower()) if len(t) > 1} - {"vs", "and", "with", "the", "of"}
+
+
+def match_paper_tests(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+    """For each comparison (row of effects), the case-vs-control finding that tests it, matched by the groups
+    compared: the finding whose n is the two groups' total; else the one whose wording names this case group
+    and no other; else the only finding when the study has one case group for that analyte. Otherwise none.
+
+    Returns effects' index with finding_id, p_value, p_text and direction (empty where none matched).
+    """
+    out = pd.DataFrame(
+        {"finding_id": "", "p_value": np.nan, "p_text": "", "direction": ""}, index=effects.index
+    ).astype({"finding_id": object, "p_text": object, "direction": object})
     if findings is None or findings.empty or effects.empty:
-        return effects
-    tests = findings.loc[
-        findings["comparison_type"] == "case_vs_control", ["study_id", "analyte", "n", "p_value", "p_text"]
-    ]
-    tests = tests.assign(n=tests["n"].astype("Float64").astype(float)).reset_index(drop=True)
-    keyed = effects[["study_id", "analyte"]].assign(
-        total=(effects["n_case"] + effects["n_control"]).astype(float), row=np.arange(len(effects))
-    )
-    by_n = keyed.merge(tests, left_on=["study_id", "analyte", "total"], right_on=["study_id", "analyte", "n"])
-    by_n = by_n.drop_duplicates("row", keep=False)  # exactly one finding with that n
-    only = tests[~tests.duplicated(["study_id", "analyte"], keep=False)]  # the only finding of its study and analyte
-    single = keyed.merge(only, on=["study_id", "analyte"])
-    chosen = pd.concat([by_n, single[~single["row"].isin(by_n["row"])]]).set_index("row")
-    if chosen.empty:
-        return effects
-    rows = chosen.index.to_numpy()
-    p_values = chosen["p_value"].astype("Float64").astype(float).to_numpy()
-    p_texts = chosen["p_text"].astype(object).where(chosen["p_text"].notna(), "").to_numpy()
-    effects.iloc[rows, effects.columns.get_loc("paper_p")] = p_values
-    effects.iloc[rows, effects.columns.get_loc("paper_p_text")] = p_texts
-    significant = [paper_significant(None if np.isnan(v) else v, t) for v, t in zip(p_values, p_texts, strict=True)]
-    part = effects.iloc[rows]
-    excludes_zero = ((part["ci_low"] > 0) | (part["ci_high"] < 0)).to_numpy()
-    derived = part["derived"].astype(bool).to_numpy()
-    discordant = [d and s is not None and s != e for d, s, e in zip(derived, significant, excludes_zero, strict=True)]
-    effects.iloc[rows, effects.columns.get_loc("discordant")] = discordant
+        return out
+    family = findings["comparison_family"] if "comparison_family" in findings else findings["comparison_type"]
+    tests = findings[(family == "cases_vs_controls") | (findings["comparison_type"] == "case_vs_control")]
+    by_study = {key: part for key, part in tests.groupby(["study_id", "analyte"], sort=False)}
+    case_groups = effects.groupby(["study_id", "analyte"])["case_group"].agg(lambda s: list(dict.fromkeys(s)))
+    for i, row in effects.iterrows():
+        candidates = by_study.get((row["study_id"], row["analyte"]))
+        if candidates is None:
+            continue
+        total = float(row["n_case"] + row["n_control"])
+        chosen = candidates[candidates["n"].astype("Float64").astype(float) == total]
+        if len(chosen) != 1:
+            others = set().union(*(_tokens(g) for g in case_groups[(row["study_id"], row["analyte"])] if g != row["case_group"]))
+            own = _tokens(row["case_group"]) - others
+            named = candidates[[bool(own & _tokens(c)) for c in candidates["comparison"]]]
+            chosen = named if len(named) == 1 else candidates.iloc[0:0]
+        if chosen.empty and len(candidates) == 1 and len(case_groups[(row["study_id"], row["analyte"])]) == 1:
+            chosen = candidates
+        if len(chosen) == 1:
+            found = chosen.iloc[0]
+            out.at[i, "finding_id"] = found["finding_id"]
+            out.at[i, "p_value"] = np.nan if pd.isna(found["p_value"]) else float(found["p_value"])
+            out.at[i, "p_text"] = "" if pd.isna(found["p_text"]) else str(found["p_text"])
+            out.at[i, "direction"] = "" if pd.isna(found["direction"]) else str(found["direction"])
+    return out
+
+
+def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
+    """The paper's own p beside each comparison (matched by the groups compared), the recomputed Student and
+    Welch p, and whether they agree; discordant (or direction-differs) rows are flagged for leaving out."""
+    effects = effects.copy()
+    matched = match_paper_tests(effects, findings)
+    effects["paper_p"] = matched["p_value"].astype(float)
+    effects["paper_p_text"] = matched["p_text"].where(matched["p_text"] != "", "")
+    columns = ("mean_case", "sd_case", "n_case", "mean_control", "sd_control", "n_control")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tests = [two_sample_p(*(float(r[c]) for c in columns)) for _, r in effects.iterrows()]
+    effects["p_student"] = [t[0] for t in tests]
+    effects["p_welch"] = [t[1] for t in tests]
+    effects["agreement"] = [
+        agreement_with_paper(
+            st, we, read_printed_p(None if np.isnan(pv) else pv, pt or None), d or None, g
+        )
+        for st, we, pv, pt, d, g in zip(
+            effects["p_student"], effects["p_welch"], effects["paper_p"], effects["paper_p_text"],
+            matched["direction"], effects["g"], strict=True,
+        )
+    ]  # fmt: skip
+    effects["discordant"] = effects["agreement"].isin(["discordant", "direction_differs"])
     return effects
 
 
@@ -560,3 +733,52 @@ def mixing_notes(effects: pd.DataFrame) -> list[str]:
         if len(units) > 1:
             notes.append(f"{name}: units {', '.join(UNIT.get(u, u) for u in units)} are kept apart.")
     return notes
+
+
+# --- What an unlabelled "±" is: decided from the paper's own test where it can be ------------------
+
+
+def _fmt_p(p: float) -> str:
+    return f"{p:.2g}" if p >= 0.001 else f"{p:.1e}"
+
+
+def infer_spread_readings(measurements: pd.DataFrame, studies: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
+    """For every case-control pair whose '± x' is unlabelled on either side and whose paper prints a p for that
+    comparison: the p the paper would have got reading x as SD and as SE (Student and Welch t), and the
+    reading consistent with the printed p. A measurement is resolved when exactly one reading is consistent
+    in every comparison it takes part in.
+
+    Returns one row per such measurement: measurement_id, reading ('sd', 'se' or '' when unresolved), note.
+    """
+    readings = {}
+    for spread in ("sd", "se"):
+        effects = case_control_comparisons(measurements, studies, findings, spread=spread).effects
+        readings[spread] = effects[effects["spread_unresolved"].astype(bool)].set_index("comparison_id")
+    both = readings["sd"].join(readings["se"][["p_student", "p_welch"]], rsuffix="_se")
+    out: dict[str, list[tuple[str, str]]] = {}
+    for comparison_id, row in both.iterrows():
+        printed = read_printed_p(None if pd.isna(row["paper_p"]) else row["paper_p"], row["paper_p_text"] or None)
+        if printed is None:
+            continue
+        fits = {
+            "sd": any(p_consistent(p, printed) for p in (row["p_student"], row["p_welch"])),
+            "se": any(p_consistent(p, printed) for p in (row["p_student_se"], row["p_welch_se"])),
+        }
+        choice = "sd" if fits["sd"] and not fits["se"] else "se" if fits["se"] and not fits["sd"] else ""
+        note = (
+            f"'±' reading tested against the printed p ({row['paper_p_text'] or _fmt_p(row['paper_p'])}) for "
+            f"{comparison_id}: as SD, Student p {_fmt_p(row['p_student'])}, Welch p {_fmt_p(row['p_welch'])}; "
+            f"as SE, Student p {_fmt_p(row['p_student_se'])}, Welch p {_fmt_p(row['p_welch_se'])} -> "
+            + ({"sd": "SD", "se": "SE"}.get(choice) or ("both readings fit" if fits["sd"] else "neither reading fits"))
+        )
+        for measurement_id in comparison_id.split(" vs "):
+            out.setdefault(measurement_id, []).append((choice, note))
+    unknown = set(measurements.loc[(measurements["spread_basis"] == "unknown").fillna(False), "measurement_id"])
+    rows = []
+    for measurement_id, results in sorted(out.items()):
+        if measurement_id not in unknown:
+            continue
+        choices = {c for c, _ in results}
+        reading = choices.pop() if len(choices) == 1 else ""
+        rows.append({"measurement_id": measurement_id, "reading": reading, "note": " | ".join(n for _, n in results)})
+    return pd.DataFrame(rows, columns=["measurement_id", "reading", "note"])

@@ -359,6 +359,7 @@ def synthetic_tables(scale: int, seed: int = 0, bundled: Path | None = None) -> 
         "measurements": measurements.drop(columns=["_template_study", "_target"]),
         "findings": findings.drop(columns=["_template_study", "_target"]),
         "assays": base.assays,
+        "meta_analyses": base.meta_analyses,
     }
     for name, frame in frames.items():
         typed = as_contract_dtypes(frame.replace({None: pd.NA}).infer_objects(), name)
@@ -384,7 +385,7 @@ def write_synthetic(folder: Path, scale: int, seed: int = 0) -> None:
     """Write a synthetic data folder: the three Parquet files, datapackage.json and CHANGELOG.md."""
     folder = Path(folder)
     tables = synthetic_tables(scale, seed)
-    frames = {**tables.as_dict(), "assays": tables.assays}
+    frames = {**tables.as_dict(), "assays": tables.assays, "meta_analyses": tables.meta_analyses}
     for table in TABLES:
         write_atomic(folder / f"{table}.parquet", parquet_bytes(frames[table], table))
     metadata = {k: v for k, v in load_metadata(BUNDLED).items() if k != "resources"}

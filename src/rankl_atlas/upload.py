@@ -20,7 +20,7 @@ from rankl_atlas.schema import column_names
 from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
 
 #: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
-TABLES = tuple(t for t in BUILD_TABLES if t != "assays")
+TABLES = tuple(t for t in BUILD_TABLES if t not in ("assays", "meta_analyses"))
 MAX_UPLOAD_MB = 5
 MAX_ROWS = 5000
 MAX_COLUMNS = 120
@@ -301,4 +301,4 @@ def join_visitor_rows(atlas: Tables, visitor: Tables) -> Tables:
         ours = getattr(atlas, name).assign(origin=ORIGIN_ATLAS)
         theirs = getattr(visitor, name).assign(origin=ORIGIN_VISITOR)
         joined[name] = pd.concat([ours, theirs], ignore_index=True) if len(theirs) else ours
-    return Tables(**joined)
+    return Tables(**joined, assays=atlas.assays, meta_analyses=atlas.meta_analyses)
