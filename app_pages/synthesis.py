@@ -1,20 +1,170 @@
-"""Synthesis: harvest plot of directions, forest plots within one assay and form, pooled only where fair."""
+"""Synthesis: answers with their basis shown — pooled effects across kits, correlations, ratios, published
+meta-analyses beside them, the harvest plot and the per-kit forest plot."""
 
 import streamlit as st
 
-from rankl_atlas import charts, synthesis, ui
+from rankl_atlas import answers, charts, pooling, synthesis, ui
 from rankl_atlas import tables as atlas_tables
 
 ctx = ui.context()
 st.title("Synthesis")
 st.markdown(
-    "Comparisons that are fair. The **harvest plot** needs no numbers: every reported finding sits in the column of "
-    "its direction. The **forest plot** shows standardised case–control differences (Hedges' g) only where both "
-    "groups' mean and spread are known, in strata of **one analyte, one form (free/total), one kit and one unit**. "
-    "A stratum is pooled (random effects) only when at least two studies used the same named kit."
+    "Answers with their basis shown. Standardised mean differences (Hedges' g) are unit-free and computed within "
+    "each study, so they are **pooled across kits**, with the kit and the analyte form as subgroups (does the kit "
+    "explain the disagreement?). Correlations are pooled with Fisher's z, hazard and odds ratios only within one "
+    "contrast. Published meta-analyses of the same questions stand beside the atlas's estimates."
 )
 ui.count_line(ctx)
 
+METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
+HK = {"off": "Wald (z)", "on": "Hartung-Knapp (t)"}
+SPREAD = {"exclude": "Left out", "sd": "Read as SD", "se": "Read as SE"}
+DERIVED = {"include": "Converted too", "exclude": "Means only"}
+SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
+
+with st.container(border=True):
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
+        hk = ui.url_choice("hk", HK, "off", "Confidence interval")
+    with c2:
+        spread = ui.url_choice("spread", SPREAD, "exclude", "Unlabelled '± x' (SD or SE not said)")
+        derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
+    with c3:
+        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
+
+settings = answers.Settings(
+    method=method,
+    hartung_knapp=hk == "on",
+    spread=spread,
+    include_derived=derived == "include",
+    include_skewed=skewed == "include",
+)
+evidence = answers.gather_evidence(ctx.filtered, settings)
+
+# --- Cases vs controls ---------------------------------------------------------------------------
+st.header("Cases versus controls: pooled across kits")
+table = evidence.smd_table
+pooled_rows = table[table["reason"] == ""]
+if table.empty:
+    st.info(
+        "No case–control pair under the current filters has both groups' mean and spread usable "
+        f"({len(evidence.comparisons.effects)} comparisons drawn; see the lists below for why the others are not).",
+        icon=":material/info:",
+    )
+else:
+    st.markdown(
+        f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions have at least two studies to pool. "
+        "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
+        "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
+    )
+    ui.table(atlas_tables.labelled_answers(table), key="smd_answers")
+    options = list(pooled_rows["question"])
+    if options:
+        ui.init_from_url("question", options, options[0])
+        chosen = st.selectbox("Open one question", options, key="question")
+        ui.keep_in_url("question", chosen if chosen != options[0] else None)
+        answer = next(a for a in evidence.smd if a.title == chosen)
+        kit_test = answer.subgroup_tests.get("kit")
+        ui.chart(
+            charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),
+            ctx,
+            key="answer_forest",
+            alt=f"Forest plot for {chosen}: each study's Hedges' g with 95% CI grouped by kit, subgroup and overall "
+            "random-effects diamonds, and the 95% prediction interval.",
+            data=answer.rows[["study", "kit", "form", "n_case", "n_control", "g", "ci_low", "ci_high", "derivation"]],
+        )
+        st.markdown(atlas_tables.subgroup_sentence(answer))
+        cols = st.columns(2)
+        with cols[0]:
+            st.subheader("Sensitivity")
+            ui.table(atlas_tables.labelled_sensitivity(answer.sensitivity), key="sensitivity")
+        with cols[1]:
+            st.subheader("Leave one out")
+            if answer.leave_one_out.empty:
+                st.caption("Needs at least three studies.")
+            else:
+                ui.table(atlas_tables.labelled_sensitivity(answer.leave_one_out), key="leave_one_out")
+        if answer.egger is not None:
+            st.subheader("Small-study effects")
+            ui.chart(
+                charts.build_funnel_plot(answer.rows, answer.pooled),
+                ctx,
+                key="funnel",
+                alt=f"Funnel plot for {chosen} (k = {answer.egger.k}).",
+                data=answer.rows[["study", "y", "v"]],
+            )
+            st.caption(
+                f"Egger's test ({pooling.EGGER_1997}): intercept {answer.egger.intercept:.2f} "
+                f"(SE {answer.egger.se:.2f}), p = {answer.egger.p:.3f}."
+            )
+        else:
+            st.caption(f"Funnel plot and Egger's test are shown from k ≥ {pooling.MIN_K_FUNNEL} studies.")
+        published = answers.published_beside_atlas(
+            ctx.tables.meta_analyses[
+                (ctx.tables.meta_analyses["condition_group"] == answer.key["condition_group"])
+                & (ctx.tables.meta_analyses["analyte"] == answer.key["analyte"])
+                & (ctx.tables.meta_analyses["comparison_family"] == "cases_vs_controls")
+            ],
+            table,
+            evidence.correlations,
+        )
+        if not published.empty:
+            st.subheader("Published meta-analyses of this question")
+            for row in published.to_dict("records"):
+                st.markdown(atlas_tables.published_sentence(row))
+        command = atlas_tables.pool_command(answer.key, settings, ctx.filters.to_query_params())
+        st.caption("The same numbers from the command line (same function, same filters):")
+        st.code(command, language="bash")
+
+if not evidence.set_aside.empty:
+    with st.expander(f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why"):
+        ui.table(atlas_tables.labelled_set_aside(evidence.set_aside), key="set_aside")
+
+# --- Correlations ----------------------------------------------------------------------------------
+st.header("Does serum mirror bone? Pooled correlations")
+if evidence.mirror.empty:
+    st.info("No correlation of serum RANKL, OPG or their ratio with BMD or turnover markers under these filters.")
+else:
+    st.markdown(
+        "Pooled r (Fisher's z, random effects) of serum RANKL, OPG and their ratios with **bone mineral density** "
+        "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
+    )
+    ui.table(atlas_tables.labelled_correlations(evidence.mirror), key="mirror")
+tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
+if not tissue.empty:
+    st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")
+    ui.table(tissue, key="bone_tissue")
+
+with st.expander("All pooled correlations, by condition × analyte × related variable"):
+    shown = evidence.correlations
+    if shown.empty:
+        st.caption("None under these filters.")
+    else:
+        ui.table(atlas_tables.labelled_correlations(shown[shown["k"] >= 2]), key="correlations")
+        st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
+
+# --- Ratios ------------------------------------------------------------------------------------------
+st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
+ratios = evidence.ratios
+if ratios.empty:
+    st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
+else:
+    ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
+unpooled = evidence.ratio_rows[evidence.ratio_rows["reason"] != ""]
+if not unpooled.empty:
+    with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
+        ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
+
+# --- Published meta-analyses ---------------------------------------------------------------------------
+st.header("Published meta-analyses beside the atlas")
+beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations)
+if beside.empty:
+    st.info("No published meta-analysis is curated yet.")
+else:
+    ui.table(atlas_tables.labelled_published(beside), key="published")
+
+# --- Harvest plot -------------------------------------------------------------------------------------
 st.header("Harvest plot: what direction did each study's findings go?")
 findings = ctx.filtered.findings
 if not ui.nothing_left(ctx, findings, "findings"):
@@ -46,102 +196,33 @@ if not ui.nothing_left(ctx, findings, "findings"):
             ],
         )
 
-st.header("Forest plot: cases versus controls, within one assay")
-METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
-DERIVED = {"include": "Converted too", "exclude": "Means only"}
-SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
-
-
-@ui.fragment(ctx)
-def forest_section() -> None:
-    """Estimator and median choices, the forest plot and the strata: a change reruns only this part."""
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
-    with c2:
-        derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
-    with c3:
-        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
-
-    comparisons = synthesis.case_control_comparisons(
-        ctx.filtered.measurements,
-        ctx.tables.studies,
-        ctx.filtered.findings,
-        include_derived=derived == "include",
-        include_skewed=skewed == "include",
+# --- Every comparison, one kit at a time (strict) ---------------------------------------------------------
+st.header("Every case–control comparison, within one kit (strict)")
+effects = evidence.comparisons.effects
+if effects.empty:
+    st.info("No case–control comparison under the current filters.", icon=":material/info:")
+else:
+    strict = synthesis.pool_strata(effects, method, include_discordant=False)
+    st.caption(
+        "The strict view pools only within one named kit, one form and one unit (as the review asks). Orange open "
+        "diamonds: '±' the paper did not label SD or SE (placed at the SD reading; the hover gives the SE reading); "
+        "grey ×: the recomputed Student and Welch tests both disagree with the paper's own test."
     )
-    effects = comparisons.effects
-    if effects.empty:
-        st.info(
-            "No case–control pair under the current filters reports both groups' mean and spread (or a median summary "
-            "that Wan et al. 2014 can convert), so there is nothing to put on a forest plot.",
-            icon=":material/info:",
-        )
-    else:
-        pooled = synthesis.pool_strata(effects, method)
-        for note in synthesis.mixing_notes(effects):
-            st.caption(note)
-        if pooled[pooled["poolable"]].empty:
-            st.warning(
-                "No stratum is poolable under these filters: each needs at least two studies that used the same named kit "
-                "for the same analyte form. The comparisons are shown one by one.",
-                icon=":material/block:",
-            )
-        if effects["discordant"].any():
-            st.caption(
-                "Grey × marks: a mean and SD derived from medians gives a CI that disagrees with the paper's own test "
-                "(significant versus not). Such rows are **discordant** and left out of pooling."
-            )
-        drawn = effects
-        if len(effects) > charts.MAX_FOREST_ROWS:
-            st.caption(
-                f"{len(effects)} comparisons are too many to draw one by one: the plot shows each stratum's pooled "
-                "estimate and the table beneath lists every comparison. Narrow the filters to see them individually."
-            )
-            drawn = effects.iloc[0:0]
-        ui.chart(
-            charts.build_forest_plot(drawn, pooled),
-            ctx,
-            key="forest",
-            alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(pooled)} strata; open squares are derived "
-            "from medians, the paper's own p-value is at the right.",
-            data=effects,
-        )
-        st.subheader("Strata and pooled estimates")
-        ui.table(
-            atlas_tables.labelled(pooled, "findings"),
-        )
-        st.download_button(
-            "Download pooled results (CSV)",
-            ui.csv_bytes(pooled),
-            file_name=f"rankl-atlas_pooled_{method}_{ctx.filters.slug()}.csv",
-            mime="text/csv",
-            on_click="ignore",
-            key="pooled_csv",
-        )
-    if not comparisons.not_drawn.empty:
-        st.subheader("Case–control pairs not drawn, and why")
-        ui.table(
-            comparisons.not_drawn.drop(columns=["study_id"]),
-        )
-
-
-forest_section()
+    drawn = effects if len(effects) <= charts.MAX_FOREST_ROWS else effects.iloc[0:0]
+    ui.chart(
+        charts.build_forest_plot(drawn, strict),
+        ctx,
+        key="forest",
+        alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
+        "the paper's own p-value is at the right.",
+        data=effects,
+    )
+    with st.expander("Strata within one kit"):
+        ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
+if not evidence.comparisons.not_drawn.empty:
+    with st.expander("Case–control pairs not drawn, and why"):
+        ui.table(evidence.comparisons.not_drawn.drop(columns=["study_id"]), key="not_drawn")
 
 with st.expander("Methods, units and sources"):
-    st.markdown(
-        "- Effect size: Hedges' g = J·(mean₁ − mean₂)/s_pooled with J = 1 − 3/(4(n₁ + n₂) − 9), and its variance "
-        "v = (n₁ + n₂)/(n₁·n₂) + g²/(2(n₁ + n₂)), from `statsmodels.stats.meta_analysis.effectsize_smd`. "
-        "Groups with n < 2 or a total n < 4 are not compared.\n"
-        f"- Pooling: `combine_effects` ({', '.join(METHODS.values())}); τ² is floored at 0 as in metafor, and the "
-        "pooled estimate is then the fixed-effect one.\n"
-        f"- Medians: first tested for skewness by {synthesis.SHI_2023}; only groups that pass are converted to mean "
-        f"and SD by {synthesis.WAN_2014}. Converted rows are marked *derived*; the paper's own p-value stands beside "
-        "each, and a derived CI that disagrees with it is marked *discordant* and left out of pooling.\n"
-        "- SD from SE: SD = SE × √n (exact).\n"
-        "- Units: values stay as published; SMDs are unit-free. Molar ↔ mass conversions below are **provisional** "
-        "(kits use different recombinant standards)."
-    )
-    ui.table(
-        synthesis.molecular_weight_table(),
-    )
+    st.markdown(synthesis.METHODS_TEXT)
+    ui.table(synthesis.molecular_weight_table(), key="weights")

@@ -16,11 +16,10 @@ infer-spread [--source DIR]
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
-
 import io
 import json
+import sys
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pandas as pd

@@ -348,6 +348,13 @@ def agreement_sentence(atlas_ci: tuple[float, float] | None, atlas_k: int, publi
     return f"{verdict}: " + "; ".join(parts) + "."
 
 
+def review_label(review: pd.Series) -> str:
+    """'Wang 2017'; a review whose author or year no page printed says so."""
+    author = "" if pd.isna(review["first_author"]) else str(review["first_author"]).split()[0]
+    year = "year not printed" if pd.isna(review["year"]) else str(int(review["year"]))
+    return f"{author or 'Authors not printed'} {year}"
+
+
 def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: pd.DataFrame) -> pd.DataFrame:
     """Each published pooled result (SMD or r) beside the atlas's estimate of the same condition × analyte ×
     family (and related variable for r), with both k's and the agreement sentence."""
@@ -374,7 +381,7 @@ def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: 
             sentence = agreement_sentence(atlas_ci, k, (m["ci_low"], m["ci_high"]))
         rows.append(
             {
-                "review": f"{m['first_author'] or ''} {'' if pd.isna(m['year']) else int(m['year'])}".strip(),
+                "review": review_label(m),
                 "ma_id": m["ma_id"],
                 "condition_group": m["condition_group"],
                 "analyte": m["analyte"],
@@ -392,7 +399,11 @@ def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: 
                 "source_url": m["source_url"],
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    numeric = ["published", "published_ci_low", "published_ci_high", "published_k", "atlas", "atlas_ci_low", "atlas_ci_high"]
+    for column in numeric if len(out) else []:
+        out[column] = out[column].astype("Float64").astype(float)
+    return out
 
 
 

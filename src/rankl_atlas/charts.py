@@ -418,9 +418,10 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
     high = high.fillna(rows["q3"].astype(float)).fillna(rows["max"].astype(float))
     rows["err_minus"] = (value - low).clip(lower=0).fillna(0.0)
     rows["err_plus"] = (high - value).clip(lower=0).fillna(0.0)
+    unlabelled = (rows["spread_basis"] == "unknown").fillna(False).astype(bool) if "spread_basis" in rows else False
     rows["spread_kind"] = np.select(
-        [rows["sd"].notna(), rows["se"].notna(), rows["q1"].notna(), rows["min"].notna()],
-        ["± SD", "± SE", "IQR", "range"],
+        [unlabelled, rows["sd"].notna(), rows["se"].notna(), rows["q1"].notna(), rows["min"].notna()],
+        ["± x (paper did not say SD or SE)", "± SD", "± SE", "IQR", "range"],
         default="none given",
     )
     rows["assay"] = (
@@ -680,7 +681,7 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         "paper",
     ]
     groups = (
-        ("As published", "square", "#0072B2", lambda r: not r["derived"]),
+        ("As published", "square", "#0072B2", lambda r: not r["derived"] and not _unresolved(r) and not r.get("discordant")),
         (
             "Derived from medians (Wan et al. 2014)",
             "square-open",
@@ -688,10 +689,16 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
             lambda r: r["derived"] and not r.get("discordant"),
         ),
         (
-            "Derived, discordant with the paper's test",
+            "'±' not labelled SD or SE: unresolved, not pooled by default",
+            "diamond-open",
+            "#E69F00",
+            lambda r: _unresolved(r) and not r.get("discordant"),
+        ),
+        (
+            "Discordant with the paper's test (Student and Welch)",
             "x-open",
             "#8C8C8C",
-            lambda r: r["derived"] and r.get("discordant"),
+            lambda r: bool(r.get("discordant")),
         ),
     )
     for name, symbol, colour, keep in groups:
@@ -700,6 +707,11 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
             continue
         rows = pd.DataFrame([line.data for line in chosen])
         rows["paper"] = [_paper_p_text(r) for r in rows.to_dict("records")]
+        if "g_if_se" in rows:
+            alt = rows["g_if_se"].astype(float)
+            rows["derivation"] = rows["derivation"].astype(str) + np.where(
+                alt.notna(), " (read as SE instead: g = " + alt.round(2).astype(str) + ")", ""
+            )
         fig.add_scatter(
             x=rows["g"],
             y=[line.y for line in chosen],
@@ -759,6 +771,92 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         margin=dict(l=10, r=90, t=40, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
     )
+
+
+def _unresolved(row: dict) -> bool:
+    value = row.get("spread_unresolved")
+    return bool(value) and value == value
+
+
+def build_answer_forest(rows: pd.DataFrame, pooled, subgroups: pd.DataFrame | None = None, by: str = "kit") -> go.Figure:
+    """Forest plot of one pooled question: each study's Hedges' g with 95% CI grouped by subgroup (kit), each
+    subgroup's pooled diamond, the overall diamond and its 95% prediction interval (a line under it)."""
+    fig = go.Figure()
+    lines: list[tuple[float, str]] = []
+    y = 0.0
+    ordered = rows.sort_values([by, "year", "study"], na_position="last")
+    sub_table = subgroups.set_index("subgroup") if subgroups is not None and not subgroups.empty else None
+    for name, part in ordered.groupby(by, sort=False):
+        lines.append((y, f"<b>{name}</b>"))
+        y += 1
+        ys = []
+        for _, row in part.iterrows():
+            lines.append((y, _wrap(f"{row['study']}: {row['case_group']}", 38)))
+            ys.append(y)
+            y += 1
+        fig.add_scatter(
+            x=part["y"], y=ys, mode="markers", name=str(name), showlegend=False,
+            marker=dict(symbol="square", size=9, color="#0072B2"),
+            error_x=dict(type="data", symmetric=True, array=1.959964 * np.sqrt(part["v"].astype(float))),
+            customdata=part[["study", "n_case", "n_control", "derivation"]].astype(str).to_numpy(),
+            hovertemplate="<b>%{customdata[0]}</b><br>g = %{x:.2f}<br>n %{customdata[1]} cases / %{customdata[2]} "
+            "controls<br>%{customdata[3]}<extra></extra>",
+        )  # fmt: skip
+        if sub_table is not None and name in sub_table.index and len(part) > 1:
+            s = sub_table.loc[name]
+            lines.append((y, f"<i>{name}: pooled (k={int(s['k'])})</i>"))
+            fig.add_scatter(
+                x=[s["estimate"]], y=[y], mode="markers", showlegend=False, name=f"{name} pooled",
+                marker=dict(symbol="diamond-wide", size=14, color="#56B4E9"),
+                error_x=dict(type="data", symmetric=False, array=[s["ci_high"] - s["estimate"]],
+                             arrayminus=[s["estimate"] - s["ci_low"]]),
+                hovertemplate=f"{name}: pooled g = %{{x:.2f}}<extra></extra>",
+            )  # fmt: skip
+            y += 1
+        y += 0.4
+    if pooled is not None:
+        lines.append((y, f"<b>All kits: pooled (k={pooled.k})</b>"))
+        fig.add_scatter(
+            x=[pooled.estimate], y=[y], mode="markers", name="Pooled across kits (random effects)",
+            marker=dict(symbol="diamond-wide", size=20, color="#D55E00"),
+            error_x=dict(type="data", symmetric=False, array=[pooled.ci_high - pooled.estimate],
+                         arrayminus=[pooled.estimate - pooled.ci_low]),
+            hovertemplate=f"pooled g = %{{x:.2f}} (95% CI {pooled.ci_low:.2f} to {pooled.ci_high:.2f})<extra></extra>",
+        )  # fmt: skip
+        if np.isfinite(pooled.pi_low):
+            y += 0.8
+            lines.append((y, "<i>95% prediction interval</i>"))
+            fig.add_scatter(
+                x=[pooled.pi_low, pooled.pi_high], y=[y, y], mode="lines", name="95% prediction interval",
+                line=dict(color="#D55E00", width=3, dash="dot"),
+                hovertemplate=f"prediction interval {pooled.pi_low:.2f} to {pooled.pi_high:.2f}<extra></extra>",
+            )  # fmt: skip
+        y += 1
+    fig.add_vline(x=0, line=dict(color="#555555", width=1, dash="dot"))
+    fig.update_yaxes(tickvals=[v for v, _ in lines], ticktext=[t for _, t in lines], range=[y + 0.2, -0.8],
+                     showgrid=False, zeroline=False, automargin=True)  # fmt: skip
+    fig.update_xaxes(title="Hedges' g (cases minus controls), 95% CI", zeroline=False)
+    return _layout(fig, height=max(280, 24 * y + 150), margin=dict(l=10, r=20, t=30, b=10),
+                   legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))  # fmt: skip
+
+
+def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
+    """Funnel plot: each study's effect against its standard error (inverted axis), with the pooled estimate
+    and its pseudo 95% limits (estimate ± 1.96·SE)."""
+    se = np.sqrt(rows["v"].astype(float))
+    top = float(se.max()) * 1.05 if len(se) else 1.0
+    fig = go.Figure()
+    grid = np.linspace(0, top, 30)
+    for sign in (-1, 1):
+        fig.add_scatter(x=pooled.estimate + sign * 1.959964 * grid, y=grid, mode="lines", showlegend=sign == 1,
+                        name="pseudo 95% limits", line=dict(color="#8C8C8C", dash="dot"), hoverinfo="skip")  # fmt: skip
+    fig.add_scatter(x=rows["y"], y=se, mode="markers", name="studies", marker=dict(color="#0072B2", size=9),
+                    customdata=rows[["study"]].astype(str).to_numpy(),
+                    hovertemplate="<b>%{customdata[0]}</b><br>effect %{x:.2f}, SE %{y:.2f}<extra></extra>")  # fmt: skip
+    fig.add_vline(x=pooled.estimate, line=dict(color="#D55E00"))
+    fig.update_yaxes(title="Standard error", autorange="reversed")
+    fig.update_xaxes(title="Effect (analysis scale)")
+    return _layout(fig, height=360, margin=dict(l=10, r=10, t=30, b=10))
 
 
 def _wrap(text: str, width: int = 34) -> str:

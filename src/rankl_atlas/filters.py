@@ -95,7 +95,7 @@ DEFAULT_SPECIES = ("human",)
 #: The URL word for "no restriction" on a filter whose default restricts (species=all).
 ALL_VALUES = "all"
 #: Parameters owned by single pages (not filters) that the URL may carry.
-PAGE_PARAMS = {"study", "view", "method", "derived", "skewed", "q"}
+PAGE_PARAMS = {"study", "view", "method", "derived", "skewed", "hk", "spread", "question"}
 MAX_VALUES_PER_PARAM = 50
 MAX_PARAMS = 40
 

@@ -731,7 +731,7 @@ META_ANALYSIS_FIELDS: tuple[Field, ...] = (
     _f("first_author", "string", "First author's surname as printed.", True),
     _f("authors", "string", "Authors as printed.", True),
     _f("year", "int", "Publication year, when printed on a page read.", True),
-    _f("title", "string", "Title of the systematic review / meta-analysis."),
+    _f("title", "string", "Title of the systematic review / meta-analysis (empty when no copy printed it).", True),
     _f("journal", "string", "Journal, when printed.", True),
     _f("pmid", "string", "PubMed identifier, only when seen.", True),
     _f("doi", "string", "DOI (lowercase), only when seen.", True),
@@ -861,7 +861,7 @@ STUDIES_SCHEMA.columns["analytes_measured"].checks.append(
 )
 META_ANALYSES_SCHEMA = _add_checks(
     _table_schema("meta_analyses"),
-    ma_id=[pa.Check.str_matches(r"^[a-z]+[0-9]{4}[a-z]?-p[0-9]+$", error="must be '<surname><year>-p<k>'")],
+    ma_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]?-p[0-9]+$", error="must be '<surname><year>-p<k>' (nd: no year printed)")],
     pmid=[pa.Check.str_matches(PMID_PATTERN, error="must be digits only")],
     doi=[pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")],
     year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],

@@ -29,13 +29,12 @@ from rankl_atlas.data import Tables, load_metadata, load_tables
 from rankl_atlas.schema import (
     ASSAY_METHOD,
     ASSAY_VENDOR,
+    CONCENTRATION_UNITS,
     CONDITION_GROUP,
     DIRECTION,
     DIRECTION_CLASS,
     MOLECULAR_WEIGHTS,
     SPECIMEN,
-    UNIT,
-    UNITS,
 )
 from rankl_atlas.synthesis import convert_unit
 from rankl_atlas.validation import ValidationFailed, as_contract_dtypes, validate_tables
@@ -101,14 +100,14 @@ def _lognormal_fits(measurements: pd.DataFrame) -> dict[tuple[str, str], tuple[f
         part = rows[rows["analyte"] == analyte]
         logs = {u: np.log(g["value"].astype(float).to_numpy()) for u, g in part.groupby("unit")}
         # pg/mL in one unit (molar units through the provisional molecular weight)
-        factor = {unit: convert_unit(1.0, analyte, unit, "pg_ml") for unit in UNITS}
+        factor = {unit: convert_unit(1.0, analyte, unit, "pg_ml") for unit in CONCENTRATION_UNITS}
         if logs:
             ref = max(logs, key=lambda u: len(logs[u]))
             ref_mu = float(np.mean(logs[ref]))
             sigma = max(SIGMA_FLOOR, float(np.std(np.concatenate(list(logs.values())))) / 2)
         else:
             ref, ref_mu, sigma = "pg_ml", math.log(50.0), 1.0
-        for unit in UNIT:
+        for unit in CONCENTRATION_UNITS:
             if unit in logs and len(logs[unit]) >= 2:
                 fits[(analyte, unit)] = (float(np.mean(logs[unit])), max(SIGMA_FLOOR, float(np.std(logs[unit]))))
             else:
@@ -273,7 +272,7 @@ def synthetic_tables(scale: int, seed: int = 0, bundled: Path | None = None) -> 
     ]
     measurements["group_label"] = np.where(relabelled & (role != "control"), new_label, measurements["group_label"])
     unit_keys = measurements[["_target", "analyte"]].drop_duplicates().reset_index(drop=True)
-    units = list(UNIT)
+    units = list(CONCENTRATION_UNITS)
     unit_keys["fresh_unit"] = _pick(rng, units, len(unit_keys), [4, 3, 1, 2, 0.5][: len(units)])
     unit_keys["keep"] = rng.random(len(unit_keys)) < EMPIRICAL_SHARE + 0.2
     merged = measurements[["_target", "analyte"]].merge(unit_keys, how="left", validate="m:1")

@@ -439,3 +439,188 @@ def with_report_links(frame: pd.DataFrame, table: str, repository: str) -> pd.Da
     key = TABLE_KEYS[table]
     links = frame[key].map(lambda row_id: report_problem_url(repository, table, str(row_id)))
     return frame.assign(report=links.to_numpy())
+
+
+# --- Synthesis tables: labels first, reading columns first -------------------------------------------------
+
+
+def _ci(low: pd.Series, high: pd.Series, digits: int = 2) -> pd.Series:
+    fmt = f"{{:.{digits}f}} to {{:.{digits}f}}"
+    return pd.Series(
+        [fmt.format(a, b) if pd.notna(a) and pd.notna(b) else "" for a, b in zip(low, high, strict=True)],
+        index=low.index,
+    )
+
+
+def labelled_answers(table: pd.DataFrame) -> pd.DataFrame:
+    """The pooled case-control answers as a reader's table (labels, CI and PI as text, rounded numbers)."""
+    return pd.DataFrame(
+        {
+            "Question": table["question"],
+            "Studies (k)": table["k"],
+            "Participants": table["n_total"],
+            "Pooled g": table["estimate"].round(2),
+            "95% CI": _ci(table["ci_low"], table["ci_high"]),
+            "95% prediction interval": _ci(table["pi_low"], table["pi_high"]),
+            "I² (%)": table["i2_percent"].round(0),
+            "τ²": table["tau2"].round(3),
+            "Kit subgroups differ? (p)": table["kit_subgroup_p"].round(3),
+            "Form subgroups differ? (p)": table["form_subgroup_p"].round(3),
+            "Not pooled because": table["reason"],
+            "Studies": table["studies"],
+        }
+    )
+
+
+def labelled_sensitivity(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sensitivity or leave-one-out rows for display."""
+    first = "analysis" if "analysis" in frame else "left_out"
+    return pd.DataFrame(
+        {
+            "Analysis" if first == "analysis" else "Study left out": frame[first],
+            "k": frame["k"],
+            "Pooled": frame["estimate"].round(2),
+            "95% CI": _ci(frame["ci_low"], frame["ci_high"]),
+            "I² (%)": frame["i2_percent"].round(0),
+        }
+    )
+
+
+def subgroup_sentence(answer) -> str:
+    """One sentence per subgroup test: does the kit (or the form) explain the heterogeneity?"""
+    parts = []
+    names = {"kit": "the kit", "form": "the analyte form (free / total / not named)"}
+    for name, test in answer.subgroup_tests.items():
+        verdict = "differ" if test.p < 0.05 else "do not differ detectably"
+        parts.append(
+            f"Subgroups by {names[name]} {verdict} (Q between = {test.q_between:.2f}, df {test.df}, p = {test.p:.3f})."
+        )
+    if not parts:
+        return "All studies of this question share one kit label and one form: no subgroup test."
+    return " ".join(parts)
+
+
+def labelled_set_aside(frame: pd.DataFrame) -> pd.DataFrame:
+    """Comparisons left out of pooling with the reason."""
+    return pd.DataFrame(
+        {
+            "Study": frame["study"],
+            "Condition": frame["condition_group"].map(lambda c: label("condition_group", c)),
+            "Analyte": frame["analyte"].map(lambda c: label("analyte", c)),
+            "Left out because": frame["reason"],
+            "Comparison": frame["comparison_id"],
+        }
+    )
+
+
+def labelled_correlations(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pooled correlations for display."""
+    return pd.DataFrame(
+        {
+            "Question": frame["question"],
+            "Studies (k)": frame["k"],
+            "Participants": frame["n_total"],
+            "Pooled r": frame["pooled_r"].round(2),
+            "95% CI": _ci(frame["ci_low"], frame["ci_high"]),
+            "95% prediction interval": _ci(frame["pi_low"], frame["pi_high"]),
+            "I² (%)": frame["i2_percent"].round(0),
+            "ρ converted to r": frame["rho_converted"],
+            "n taken from study size": frame["n_from_study_size"],
+            "Not pooled because": frame["reason"],
+            "Studies": frame["studies"],
+        }
+    )
+
+
+def labelled_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pooled ratios for display."""
+    return pd.DataFrame(
+        {
+            "Question": frame["question"],
+            "Measure": frame["measure"],
+            "Contrast": frame["contrast_text"],
+            "Studies (k)": frame["k"],
+            "Pooled": frame["pooled"].round(2),
+            "95% CI": _ci(frame["ci_low"], frame["ci_high"]),
+            "I² (%)": frame["i2_percent"].round(0),
+            "Not pooled because": frame["reason"],
+            "Studies": frame["studies"],
+        }
+    )
+
+
+def labelled_unpooled_ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ratio findings that are not pooled, with the reason."""
+    return pd.DataFrame(
+        {
+            "Study": frame["study"],
+            "Analyte": frame["analyte"].map(lambda c: label("analyte", c)),
+            "Measure": frame["effect_measure"].map(lambda c: label("effect_measure", c)),
+            "Value": frame["effect_value"],
+            "Comparison": frame["comparison"],
+            "Not pooled because": frame["reason"],
+        }
+    )
+
+
+def labelled_published(frame: pd.DataFrame) -> pd.DataFrame:
+    """Published pooled results beside the atlas's own."""
+    return pd.DataFrame(
+        {
+            "Review": frame["review"],
+            "Condition": frame["condition_group"].map(lambda c: label("condition_group", c)),
+            "Analyte": frame["analyte"].map(lambda c: label("analyte", c)),
+            "Measure": frame["measure"].map(lambda c: label("measure", c)),
+            "Published": frame["published"].round(2),
+            "Published 95% CI": _ci(frame["published_ci_low"], frame["published_ci_high"]),
+            "Published k": frame["published_k"],
+            "Atlas": frame["atlas"].astype(float).round(2),
+            "Atlas 95% CI": _ci(frame["atlas_ci_low"].astype(float), frame["atlas_ci_high"].astype(float)),
+            "Atlas k": frame["atlas_k"],
+            "Agreement": frame["agreement"],
+            "Source": frame["source_url"].astype(str).str.split(" | ").str[0],
+        }
+    )
+
+
+def published_sentence(row: dict) -> str:
+    """'Wang 2017 (k = 11): g 1.02 (0.20 to 1.84); atlas (k = 3): … — Agrees: …'."""
+    published = f"{row['published']:.2f} ({row['published_ci_low']:.2f} to {row['published_ci_high']:.2f})" if pd.notna(row["published"]) else "no number printed"
+    k = "?" if pd.isna(row["published_k"]) else int(row["published_k"])
+    return f"- **{row['review']}** (k = {k}): {label('measure', row['measure'])} {published}. {row['agreement']}"
+
+
+def pool_command(key: dict, settings, filter_params: dict[str, list[str]]) -> str:
+    """The command line that prints this view's pooled result (the same function as the page)."""
+    parts = [
+        "python -m rankl_atlas pool",
+        f"--condition {key['condition_group']}",
+        f"--analyte {key['analyte']}",
+        f"--family {key['family']}",
+        "--kit-subgroups",
+    ]
+    if settings.method != "dl":
+        parts.append(f"--method {settings.method}")
+    if settings.hartung_knapp:
+        parts.append("--hartung-knapp")
+    if settings.spread != "exclude":
+        parts.append(f"--spread {settings.spread}")
+    query = "&".join(f"{k}={quote_plus(v)}" for k, values in filter_params.items() for v in values)
+    if query:
+        parts.append(f"--filters '{query}'")
+    return " ".join(parts)
+
+
+def bone_tissue_findings(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Findings that relate circulating levels to RANKL/OPG measured in bone tissue."""
+    rows = findings[findings["related_to"] == "bone_tissue_expression"]
+    labels = study_label_map(studies)
+    return pd.DataFrame(
+        {
+            "Study": rows["study_id"].map(labels),
+            "Analyte": rows["analyte"].map(lambda c: label("analyte", c)),
+            "Comparison": rows["comparison"],
+            "Direction": rows["direction"].map(lambda c: label("direction", c)),
+            "Effect": rows["effect_value"],
+        }
+    )
