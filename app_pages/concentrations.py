@@ -12,14 +12,16 @@ st.markdown(
     "Every group value as published, on a log axis, grouped by assay vendor and analyte form. "
     "Kits differ in the form they detect (free versus total soluble RANKL), in their standards and antibodies, and in "
     "detection limits, so their values can differ by orders of magnitude for the same people: **compare within one "
-    "kit, not across kits**. Units are never mixed: each unit as published gets its own chart."
+    "kit, not across kits**. Units are never converted: each unit as published gets its own chart (ng/L and pg/mL "
+    "are the same unit and share one). Relative units (Olink NPX, SomaScan RFU) and ratios are listed apart."
 )
 ui.count_line(ctx)
 
 rows = charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
 if not ui.nothing_left(ctx, rows, "measurements with a value"):
-    for (analyte, unit), part in rows.groupby(["analyte", "unit"], sort=True):
-        st.subheader(f"{ANALYTE[analyte]} in {UNIT[unit]}")
+    for (analyte, unit), part in rows.groupby(["analyte", "axis_unit"], sort=True):
+        shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
+        st.subheader(f"{ANALYTE[analyte]} in {shown}")
         ui.chart(
             charts.build_concentration_chart(part, analyte, unit),
             ctx,
@@ -30,6 +32,14 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
                 part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
             ),
         )
+relative = charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
+if not relative.empty:
+    st.subheader("Values not on a concentration axis")
+    st.caption(
+        "Relative units (Olink NPX, SomaScan RFU, arbitrary units), ratios and values printed without a unit: "
+        "never converted, never drawn on a concentration axis, never pooled with concentrations."
+    )
+    ui.table(relative, key="relative_values")
 undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
 if not undetectable.empty:
     st.subheader("Groups reported only as share undetectable")

@@ -39,6 +39,7 @@ def write_poolable_dataset(folder: Path) -> Path:
         "measurements": frame("measurements", measurements),
         "findings": frame("findings", findings),
         "assays": frame("assays", []),
+        "meta_analyses": frame("meta_analyses", []),
     }
     issues = validate_tables(tables, {t: t for t in TABLES})
     assert not issues, [str(i) for i in issues]

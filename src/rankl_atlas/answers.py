@@ -22,6 +22,7 @@ import pandas as pd
 
 from rankl_atlas import pooling, synthesis
 from rankl_atlas.data import Tables
+from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import ANALYTE, CONTRAST, EFFECT_MEASURE, RELATED_TO, label
 
 MIN_K = 2
@@ -214,7 +215,9 @@ def correlation_title(key: dict) -> str:
     parts = []
     if "condition_group" in key:
         parts.append(label("condition_group", key["condition_group"]))
-    parts.append(f"{ANALYTE.get(key['analyte'], key['analyte'])} × {RELATED_TO.get(key['related_to'], key['related_to'])}")
+    parts.append(
+        f"{ANALYTE.get(key['analyte'], key['analyte'])} × {RELATED_TO.get(key['related_to'], key['related_to'])}"
+    )
     return " · ".join(parts)
 
 
@@ -286,7 +289,9 @@ def ratio_rows(findings: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     reason[contrast.isin(["", "not_stated"])] = "contrast not recorded (per SD, per unit, top vs bottom …)"
     no_ci = ~(np.isfinite(rows["y"]) & np.isfinite(rows["v"]) & (rows["v"] > 0))
     reason[no_ci & (reason == "")] = "no 95% CI printed"
-    reason[(contrast == "per_unit") & (rows["contrast_key"] == "") & (reason == "")] = "per-unit contrast without its unit"
+    reason[(contrast == "per_unit") & (rows["contrast_key"] == "") & (reason == "")] = (
+        "per-unit contrast without its unit"
+    )
     rows["reason"] = reason
     rows["n_total"] = rows["n"].astype("Float64").astype(float)
     return rows
@@ -300,7 +305,9 @@ def ratio_answers(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
     for key, part in chosen.groupby(RATIO_KEYS, sort=True):
         k = dict(zip(RATIO_KEYS, key, strict=True))
         pooled, reason = _pool_or_reason(part, method, False)
-        contrast_text = CONTRAST.get(k["contrast"], k["contrast"]) + (f" ({k['contrast_key']})" if k["contrast_key"] else "")
+        contrast_text = CONTRAST.get(k["contrast"], k["contrast"]) + (
+            f" ({k['contrast_key']})" if k["contrast_key"] else ""
+        )
         out.append(
             {
                 "question": f"{label('condition_group', k['condition_group'])} · {ANALYTE.get(k['analyte'], k['analyte'])} → "
@@ -325,7 +332,9 @@ def ratio_answers(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
 # --- Published meta-analyses beside the atlas ------------------------------------------------------
 
 
-def agreement_sentence(atlas_ci: tuple[float, float] | None, atlas_k: int, published_ci: tuple[float, float] | None) -> str:
+def agreement_sentence(
+    atlas_ci: tuple[float, float] | None, atlas_k: int, published_ci: tuple[float, float] | None
+) -> str:
     """A plain sentence on whether the atlas's pooled estimate agrees with a published one (CIs overlap; same
     sign of the estimate's side of zero), or why the two cannot be compared."""
     if atlas_ci is None or atlas_k < MIN_K or any(pd.isna(v) for v in atlas_ci):
@@ -342,8 +351,10 @@ def agreement_sentence(atlas_ci: tuple[float, float] | None, atlas_k: int, publi
     if same:
         parts.append("both " + ("include zero" if a_side == "spans" else f"lie {a_side} zero"))
     else:
-        parts.append(f"the atlas's interval {'includes zero' if a_side == 'spans' else 'lies ' + a_side + ' zero'} "
-                     f"while the review's {'includes zero' if p_side == 'spans' else 'lies ' + p_side + ' zero'}")
+        parts.append(
+            f"the atlas's interval {'includes zero' if a_side == 'spans' else 'lies ' + a_side + ' zero'} "
+            f"while the review's {'includes zero' if p_side == 'spans' else 'lies ' + p_side + ' zero'}"
+        )
     verdict = "Agrees" if overlap and same else "Partly agrees" if overlap or same else "Disagrees"
     return f"{verdict}: " + "; ".join(parts) + "."
 
@@ -400,12 +411,18 @@ def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: 
             }
         )
     out = pd.DataFrame(rows)
-    numeric = ["published", "published_ci_low", "published_ci_high", "published_k", "atlas", "atlas_ci_low", "atlas_ci_high"]
+    numeric = [
+        "published",
+        "published_ci_low",
+        "published_ci_high",
+        "published_k",
+        "atlas",
+        "atlas_ci_low",
+        "atlas_ci_high",
+    ]
     for column in numeric if len(out) else []:
         out[column] = out[column].astype("Float64").astype(float)
     return out
-
-
 
 
 # --- One question, for the page and the command line alike ----------------------------------------
@@ -446,7 +463,7 @@ def gather_evidence(tables: Tables, settings: Settings = Settings()) -> Evidence
     )  # fmt: skip
     smd = smd_answers(comparisons.effects, settings.method, settings.hartung_knapp, settings.include_discordant)
     _, set_aside = smd_rows(comparisons.effects, settings.include_discordant)
-    labels = synthesis.study_label_map(tables.studies)
+    labels = study_label_map(tables.studies)
     corr_rows = correlation_rows(tables.findings, tables.studies, labels)
     ratios = ratio_rows(tables.findings, labels)
     return Evidence(

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import (
     ANALYTE,
     COLOURS,
+    CONCENTRATION_UNITS,
     CONDITION_GROUP,
     DIRECTION_CLASS,
     DIRECTION_CLASS_COLOUR,
@@ -19,13 +21,14 @@ from rankl_atlas.schema import (
     DISEASE_AREA,
     DISEASE_AREA_OF,
     GROUP_ROLE,
+    MEASURED_ANALYTE,
     RELATED_TO,
     STUDY_KIND,
     UNIT,
     label,
 )
 from rankl_atlas.search_log import EXCLUSION_REASON
-from rankl_atlas.synthesis import convert_unit, study_label_map
+from rankl_atlas.synthesis import convert_unit
 
 FONT = dict(family="sans-serif", size=13)
 WEBGL_POINTS = 1000
@@ -404,12 +407,24 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
 # --- Concentrations --------------------------------------------------------------------------
 
 
-def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
-    """Measurements with a value, with study labels, assay group and error-bar extents as published.
+#: Units that are the same quantity share one axis: 1 ng/L is exactly 1 pg/mL (no conversion, the value is kept).
+SAME_AXIS_UNIT = {"ng_l": "pg_ml"}
 
-    Error bars: ± SD (or ± SE when only SE is given) for means; quartiles (else range) for medians.
+
+def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Measurements of RANKL or OPG with a value in a concentration unit, with study labels, assay group,
+    error-bar extents as published, and axis_unit (ng/L shares the pg/mL axis: the same unit).
+
+    Error bars: ± SD (or ± SE when only SE is given) for means; quartiles (else range) for medians. Relative
+    units (NPX, RFU), ratios and values without a printed unit are left out (see relative_rows).
     """
-    rows = with_study(measurements[measurements["value"].notna()], studies)
+    keep = (
+        measurements["value"].notna()
+        & measurements["unit"].isin(CONCENTRATION_UNITS).fillna(False).astype(bool)
+        & measurements["analyte"].isin(list(MEASURED_ANALYTE)).fillna(False).astype(bool)
+    )
+    rows = with_study(measurements[keep], studies)
+    rows["axis_unit"] = rows["unit"].map(lambda u: SAME_AXIS_UNIT.get(u, u))
     value = rows["value"].astype(float)
     spread = rows["sd"].astype(float).fillna(rows["se"].astype(float))
     low = (value - spread).where(spread.notna())
@@ -438,6 +453,26 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
 
 
 MAX_LABELLED_POINTS = 20
+
+
+def relative_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
+    """Group values that cannot sit on a concentration axis: relative units (NPX, RFU), ratios, no unit printed."""
+    keep = measurements["value"].notna() & ~(
+        measurements["unit"].isin(CONCENTRATION_UNITS).fillna(False).astype(bool)
+        & measurements["analyte"].isin(list(MEASURED_ANALYTE)).fillna(False).astype(bool)
+    )
+    rows = with_study(measurements[keep], studies)
+    return pd.DataFrame(
+        {
+            "Study": rows["study"],
+            "Group": rows["group_label"],
+            "Analyte": rows["analyte"].map(lambda c: label("analyte", c)),
+            "Value": rows["value"],
+            "Unit": rows["unit"].map(lambda c: UNIT.get(c, "not printed") if pd.notna(c) else "not printed / ratio"),
+            "Statistic": rows["statistic"].map(lambda c: label("statistic", c) if pd.notna(c) else "not named"),
+            "n": rows["n"],
+        }
+    )
 
 
 def log_ticks(low: float, high: float) -> list[float]:
@@ -681,7 +716,12 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         "paper",
     ]
     groups = (
-        ("As published", "square", "#0072B2", lambda r: not r["derived"] and not _unresolved(r) and not r.get("discordant")),
+        (
+            "As published",
+            "square",
+            "#0072B2",
+            lambda r: not r["derived"] and not _unresolved(r) and not r.get("discordant"),
+        ),
         (
             "Derived from medians (Wan et al. 2014)",
             "square-open",
@@ -778,7 +818,9 @@ def _unresolved(row: dict) -> bool:
     return bool(value) and value == value
 
 
-def build_answer_forest(rows: pd.DataFrame, pooled, subgroups: pd.DataFrame | None = None, by: str = "kit") -> go.Figure:
+def build_answer_forest(
+    rows: pd.DataFrame, pooled, subgroups: pd.DataFrame | None = None, by: str = "kit"
+) -> go.Figure:
     """Forest plot of one pooled question: each study's Hedges' g with 95% CI grouped by subgroup (kit), each
     subgroup's pooled diamond, the overall diamond and its 95% prediction interval (a line under it)."""
     fig = go.Figure()

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import rispy
 from bibtexparser.model import Entry, Field
 
+from rankl_atlas.labels import year_text
 from rankl_atlas.schema import label
 from rankl_atlas.validation import text_or_none
 
@@ -167,7 +168,7 @@ def to_ris(studies: pd.DataFrame, kits: dict[str, str] | None = None, context: E
             "id": row.study_id,
             "authors": [inert(a) for a in _authors(row.authors)],
             "title": inert(row.title),
-            "year": str(row.year),
+            "year": year_text(row.year),
             "journal_name": inert(row.journal),
             "volume": inert(row.volume),
             "start_page": start,
@@ -202,7 +203,7 @@ def to_bibtex(studies: pd.DataFrame, kits: dict[str, str] | None = None, context
             "author": " and ".join(inert(a) for a in _authors(row.authors)),
             "title": inert(row.title),
             "journal": inert(row.journal),
-            "year": str(row.year),
+            "year": year_text(row.year),
             "volume": inert(row.volume),
             "pages": f"{start}--{end}" if start and end else start,
             "doi": _text(row.doi),

@@ -84,7 +84,9 @@ def pool(effects, variances, method: str = "dl", hartung_knapp: bool = False) ->
     method_re, name = ESTIMATORS[method]
     if k == 1:
         se = math.sqrt(v[0])
-        return Pooled(1, float(y[0]), se, y[0] - Z_975 * se, y[0] + Z_975 * se, 0.0, 0.0, 0.0, 1.0, np.nan, np.nan, name)
+        return Pooled(
+            1, float(y[0]), se, y[0] - Z_975 * se, y[0] + Z_975 * se, 0.0, 0.0, 0.0, 1.0, np.nan, np.nan, name
+        )
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels takes √ of a negative τ² before we floor it
         result = combine_effects(y, v, method_re=method_re)

@@ -643,13 +643,19 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
     _f("group_role", "string", "Role of the group.", vocabulary="group_role"),
     _f("condition_group", "string", "Condition group of this group.", vocabulary="condition_group"),
     _f("n", "int", "Subjects measured in this group.", True),
-    _f("analyte", "string", "RANKL or OPG.", vocabulary="analyte"),
+    _f("analyte", "string", "RANKL or OPG (or a ratio, when the paper prints a group's ratio).", vocabulary="analyte"),
     _ASSAY_FIELDS[0],
     _ASSAY_FIELDS[1],
     _ASSAY_FIELDS[2],
     _ASSAY_FIELDS[3],
     _f("assay_method", "string", "Assay method.", vocabulary="assay_method"),
-    _f("statistic", "string", "Summary statistic reported.", True, vocabulary="statistic"),
+    _f(
+        "statistic",
+        "string",
+        "Summary statistic reported (empty when the source does not name it).",
+        True,
+        vocabulary="statistic",
+    ),
     _f("value", "float", "Reported value as published (null only when just the share undetectable is given).", True),
     _f("sd", "float", "Standard deviation as published.", True),
     _f("se", "float", "Standard error as published.", True),
@@ -659,7 +665,13 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
     _f("max", "float", "Maximum as published.", True),
     _f("ci_low", "float", "Lower 95% CI bound as published.", True),
     _f("ci_high", "float", "Upper 95% CI bound as published.", True),
-    _f("unit", "string", "Unit as published.", True, vocabulary="unit"),
+    _f(
+        "unit",
+        "string",
+        "Unit as published (empty when the source prints none, and for ratios).",
+        True,
+        vocabulary="unit",
+    ),
     _f("pct_undetectable", "float", "Share of the group below detection (0-100).", True),
     _f("timepoint", "string", "Time point ('baseline', '12 months').", True),
     *_SOURCE_FIELDS,
@@ -673,7 +685,16 @@ MEASUREMENT_FIELDS: tuple[Field, ...] = (
     ),
     _KIT_ID,
     _FORM_BASIS,
-    *(Field(f.name, f.dtype, f.description.replace("people measured", "group") + " Group level, where it differs from the study.", True, f.vocabulary) for f in _WHO_FIELDS),
+    *(
+        Field(
+            f.name,
+            f.dtype,
+            f.description.replace("people measured", "group") + " Group level, where it differs from the study.",
+            True,
+            f.vocabulary,
+        )
+        for f in _WHO_FIELDS
+    ),
 )
 
 FINDING_FIELDS: tuple[Field, ...] = (
@@ -698,7 +719,13 @@ FINDING_FIELDS: tuple[Field, ...] = (
     _f("assay_id_other", "string", "For kit_vs_kit comparisons: the second kit (assays.assay_id).", True),
     _FORM_BASIS,
     _f("comparison_family", "string", "What kind of question the finding answers.", vocabulary="comparison_family"),
-    _f("contrast", "string", "For HR/OR/RR: what the ratio contrasts (per SD, per unit, top vs bottom ...).", True, "contrast"),
+    _f(
+        "contrast",
+        "string",
+        "For HR/OR/RR: what the ratio contrasts (per SD, per unit, top vs bottom ...).",
+        True,
+        "contrast",
+    ),
     _f("contrast_detail", "string", "The contrast as printed ('per 1 pmol/L', 'highest vs lowest quartile').", True),
 )
 
@@ -842,8 +869,9 @@ STUDIES_SCHEMA.columns["doi"].checks.append(
 _NON_NEGATIVE = ["sd", "se", "min", "max", "q1", "q3"]
 MEASUREMENTS_SCHEMA = _add_checks(
     _table_schema("measurements"),
-    measurement_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")],
-    analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
+    measurement_id=[
+        pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")
+    ],
     n=[pa.Check.ge(1, error="must be a positive count")],
     value=[pa.Check.ge(0, error="must not be negative")],
     pct_undetectable=[pa.Check.in_range(0, 100, error="must be between 0 and 100")],
@@ -861,9 +889,15 @@ STUDIES_SCHEMA.columns["analytes_measured"].checks.append(
 )
 META_ANALYSES_SCHEMA = _add_checks(
     _table_schema("meta_analyses"),
-    ma_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]?-p[0-9]+$", error="must be '<surname><year>-p<k>' (nd: no year printed)")],
+    ma_id=[
+        pa.Check.str_matches(
+            r"^[a-z]+(?:[0-9]{4}|nd)[a-z]?-p[0-9]+$", error="must be '<surname><year>-p<k>' (nd: no year printed)"
+        )
+    ],
     pmid=[pa.Check.str_matches(PMID_PATTERN, error="must be digits only")],
-    doi=[pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")],
+    doi=[
+        pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")
+    ],
     year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
     k_studies=[pa.Check.ge(1, error="must be a positive count")],
     n_participants=[pa.Check.ge(1, error="must be a positive count")],

@@ -19,6 +19,7 @@ from scipy.stats import norm, ttest_ind_from_stats
 from statsmodels.stats.meta_analysis import effectsize_smd
 
 from rankl_atlas import pooling
+from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import ANALYTE, ANALYTE_FORM, MOLECULAR_WEIGHTS, UNIT, UNITS, label
 
 # --- Wan et al. (2014) -------------------------------------------------------------------------
@@ -190,7 +191,9 @@ class UnitConversionRefused(ValueError):
     """A value cannot be converted between these units (relative units, or no molecular weight)."""
 
 
-def molecular_weight_for(analyte: str, analyte_form: str | None = None, kit_kda: float | None = None) -> tuple[float, str]:
+def molecular_weight_for(
+    analyte: str, analyte_form: str | None = None, kit_kda: float | None = None
+) -> tuple[float, str]:
     """The molecular weight (kDa) for a mass <-> molar conversion and where it comes from.
 
     The kit's calibrator weight when its catalogue entry states one; else the generic weight of MOLECULAR_WEIGHTS,
@@ -293,6 +296,7 @@ def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False, sp
         )
     other = ~is_mean & ~median
     problem[other & rows["statistic"].notna()] = "statistic cannot be converted (geometric mean)"
+    problem[rows["statistic"].isna()] = "statistic not named by the source"
     problem[rows["value"].isna()] = "no value (only share undetectable)"
     usable = problem == ""
     problem[usable & (rows["sd_used"].fillna(0) <= 0)] = "spread is zero"
@@ -392,15 +396,6 @@ def case_control_comparisons(
     return Comparisons(effects.reset_index(drop=True), not_drawn.reset_index(drop=True))
 
 
-def study_label_map(studies: pd.DataFrame) -> pd.Series:
-    """study_id -> 'Surname Year' (the title's first words when the authors were not printed)."""
-    author = studies["first_author"].astype("string")
-    fallback = studies["title"].astype(str).str.split().str[:3].str.join(" ") + "…"
-    name = author.fillna(pd.Series(fallback.to_numpy(), index=studies.index))
-    text = name.astype(str) + " " + studies["year"].astype("Int64").astype(str)
-    return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
-
-
 def _effects(pairs: pd.DataFrame, studies: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
     if pairs.empty:
         return pd.DataFrame(columns=EFFECT_COLUMNS)
@@ -484,7 +479,9 @@ def read_printed_p(p_value: float | None, p_text: str | None) -> PrintedP | None
         return PrintedP(">", 0.05, False)
     match = _P_TEXT.match(compact)
     if match:
-        op = {"<=": "<", "=<": "<", "≤": "<", ">=": ">", "=>": ">", "≥": ">"}.get(match.group(1) or "=", match.group(1) or "=")
+        op = {"<=": "<", "=<": "<", "≤": "<", ">=": ">", "=>": ">", "≥": ">"}.get(
+            match.group(1) or "=", match.group(1) or "="
+        )
         bound = float(match.group(2))
         if op == "<":
             return PrintedP("<", bound, True if bound <= 0.05 else None)
@@ -519,7 +516,8 @@ def p_consistent(computed: float, printed: PrintedP) -> bool:
     return printed.value / 3 <= computed <= printed.value * 3 or (printed.value >= 0.05 and computed >= 0.05)
 
 
-BORDERLINE = (0.01, 0.10)
+#: "Near 0.05": within a factor of two of it. A disagreement there is called borderline, not discordant.
+BORDERLINE = (0.025, 0.10)
 AGREEMENT = {
     "agrees": "Agrees with the paper's test",
     "borderline": "Borderline (p near 0.05): not called discordant",
@@ -530,7 +528,9 @@ AGREEMENT = {
 _DIRECTION_SIGN = {"higher": 1, "lower": -1}
 
 
-def agreement_with_paper(student_p: float, welch_p: float, printed: PrintedP | None, direction: str | None, g: float) -> str:
+def agreement_with_paper(
+    student_p: float, welch_p: float, printed: PrintedP | None, direction: str | None, g: float
+) -> str:
     """Compare the recomputed tests with the paper's: 'agrees', 'borderline', 'discordant', 'direction_differs'
     or '' (no printed p). Discordant only when neither Student's nor Welch's test agrees and neither p nor the
     printed value lies near 0.05 (BORDERLINE)."""
@@ -577,7 +577,9 @@ def match_paper_tests(effects: pd.DataFrame, findings: pd.DataFrame | None) -> p
         total = float(row["n_case"] + row["n_control"])
         chosen = candidates[candidates["n"].astype("Float64").astype(float) == total]
         if len(chosen) != 1:
-            others = set().union(*(_tokens(g) for g in case_groups[(row["study_id"], row["analyte"])] if g != row["case_group"]))
+            others = set().union(
+                *(_tokens(g) for g in case_groups[(row["study_id"], row["analyte"])] if g != row["case_group"])
+            )
             own = _tokens(row["case_group"]) - others
             named = candidates[[bool(own & _tokens(c)) for c in candidates["comparison"]]]
             chosen = named if len(named) == 1 else candidates.iloc[0:0]
@@ -717,8 +719,8 @@ METHODS_TEXT = (
     "pooling unless you choose a reading.\n"
     "- **The paper's own test**: matched to a comparison by the groups compared (the finding's n, else its "
     "wording, else the study's only comparison); never attached to another comparison. A row is *discordant* "
-    "only when neither Student's nor Welch's recomputed test agrees with it and neither p lies between 0.01 and "
-    "0.10 (then *borderline*), or when the direction differs; discordant rows are left out of pooling.\n"
+    "only when neither Student's nor Welch's recomputed test agrees with it and no p lies within a factor of two of "
+    "0.05 (0.025 to 0.10: then *borderline*), or when the direction differs; discordant rows are left out of pooling.\n"
     f"- **Medians**: first tested for skewness by {SHI_2023}; S3 uses max(2.65·ln(0.6n)/√n·|T1|, |T2|). "
     "metamedian compares T2 without the absolute value, which cannot flag left-skewed quartiles; a simulation of "
     "20 000 normal samples per size (n = 30–400) gives false-positive rates of 3.9–4.6 % with |T2| and 3.2–3.6 % "

@@ -137,8 +137,9 @@ def _synthetic_studies(base: pd.DataFrame, scale: int, rng: np.random.Generator,
     total = len(out)
 
     surnames = _names(rng, total)
-    years = base["year"].astype(int).to_numpy()
-    out["year"] = np.where(replica == 0, years[template], _pick(rng, list(years), total))
+    years = base["year"].dropna().astype(int).to_numpy()
+    template_years = base["year"].astype("Int64").fillna(int(np.median(years))).astype(int).to_numpy()
+    out["year"] = np.where(replica == 0, template_years[template], _pick(rng, list(years), total))
     out["study_id"] = [f"{s}{y}" for s, y in zip(surnames, out["year"], strict=True)]
     out["first_author"] = [s.capitalize() for s in surnames]
     initials = _pick(rng, ["A", "B", "C", "D", "H", "J", "K", "M", "P", "S", "AB", "JM", "KL"], total)

@@ -12,8 +12,8 @@ import pandas as pd
 
 from rankl_atlas.data import Tables
 from rankl_atlas.export import kits_by_study, report_problem_url
+from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
-from rankl_atlas.synthesis import study_label_map
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 DOI_RESOLVER = "https://doi.org/"
@@ -585,7 +585,11 @@ def labelled_published(frame: pd.DataFrame) -> pd.DataFrame:
 
 def published_sentence(row: dict) -> str:
     """'Wang 2017 (k = 11): g 1.02 (0.20 to 1.84); atlas (k = 3): … — Agrees: …'."""
-    published = f"{row['published']:.2f} ({row['published_ci_low']:.2f} to {row['published_ci_high']:.2f})" if pd.notna(row["published"]) else "no number printed"
+    published = (
+        f"{row['published']:.2f} ({row['published_ci_low']:.2f} to {row['published_ci_high']:.2f})"
+        if pd.notna(row["published"])
+        else "no number printed"
+    )
     k = "?" if pd.isna(row["published_k"]) else int(row["published_k"])
     return f"- **{row['review']}** (k = {k}): {label('measure', row['measure'])} {published}. {row['agreement']}"
 

@@ -159,21 +159,16 @@ def cross_table_issues(tables: dict[str, pd.DataFrame], files: dict[str, str]) -
             if isinstance(row_id, str) and not row_id.startswith(f"{sid}-{suffix}"):
                 issues.append(Issue(file, pos, key, row_id, f"must start with '{sid}-{suffix}'"))
     for pos, row in zip((measurements.index + 1).tolist(), measurements.itertuples(index=False), strict=True):
-        if pd.isna(row.value):
-            if pd.isna(row.pct_undetectable):
-                issues.append(
-                    Issue(
-                        files["measurements"],
-                        pos,
-                        "value",
-                        "",
-                        "value may be empty only when pct_undetectable is given",
-                    )
+        if pd.isna(row.value) and pd.isna(row.pct_undetectable):
+            issues.append(
+                Issue(
+                    files["measurements"],
+                    pos,
+                    "value",
+                    "",
+                    "value may be empty only when pct_undetectable is given",
                 )
-        else:
-            for col in ("statistic", "unit"):
-                if pd.isna(getattr(row, col)):
-                    issues.append(Issue(files["measurements"], pos, col, "", f"{col} is required when value is given"))
+            )
     issues.extend(_assay_agreement_issues(measurements, findings, files["findings"]))
     if "assays" in tables:
         for table in ("measurements", "findings"):
