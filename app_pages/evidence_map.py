@@ -4,7 +4,7 @@ import streamlit as st
 
 from rankl_atlas import charts, ui
 from rankl_atlas import tables as atlas_tables
-from rankl_atlas.schema import label
+from rankl_atlas.schema import COMPARISON_FAMILY, DIRECTION_CLASS_LABEL
 
 ctx = ui.context()
 st.title("Evidence map")
@@ -13,12 +13,15 @@ st.markdown(
     "**red-orange** higher / increase / positive association, **blue** lower / decrease / negative, **grey** no difference "
     "or no association, **wine** mostly undetectable, **sand** direction not stated. A pale square with a dash means "
     "**no findings** for that cell. Hover a square for its number of findings. "
+    "The map shows one **comparison family** at a time (cases vs controls by default), so a cell never mixes a "
+    "difference from controls with a change after treatment or an association. "
     "Switch the rows to *what the level relates to* to ask the review's question: does serum RANKL mirror bone?"
 )
 ui.count_line(ctx)
 
 VIEWS = {"condition_group": "Disease × analyte", "related_to": "Relates to × analyte"}
 findings = ctx.filtered.findings
+FAMILIES = {code: COMPARISON_FAMILY[code] for code in charts.families_present(findings)}
 
 
 @ui.fragment(ctx)
@@ -27,12 +30,18 @@ def evidence_map() -> None:
     rows = ui.url_choice("view", VIEWS, "condition_group", "Rows")
     if ui.nothing_left(ctx, findings, "findings"):
         return
-    matrix = charts.evidence_matrix(findings, ctx.tables.studies, rows)
+    default = "cases_vs_controls" if "cases_vs_controls" in FAMILIES else next(iter(FAMILIES))
+    family = ui.url_choice(
+        "shown", FAMILIES, default, "Comparison family shown (each square: one family, one direction)"
+    )
+    shown_findings = charts.of_family(findings, family)
+    matrix = charts.evidence_matrix(shown_findings, ctx.tables.studies, rows)
     event = ui.chart(
         charts.build_evidence_map(matrix, rows),
         ctx,
-        key=f"evidence_map_{rows}",
-        alt=f"Matrix of {len(findings)} findings, {VIEWS[rows].lower()}, coloured by direction; each square counts "
+        key=f"evidence_map_{rows}_{family}",
+        alt=f"Matrix of {len(shown_findings)} findings ({FAMILIES[family].lower()}), {VIEWS[rows].lower()}, coloured by "
+        "direction; each square counts "
         "studies (findings on hover). Disease is the study's condition group. OPG/RANKL ratios are flipped into "
         "the RANKL:OPG column (the paper's orientation is kept in each row).",
         data=matrix,
@@ -41,9 +50,12 @@ def evidence_map() -> None:
     )
     points = event.selection.points if event and event.selection else []
     if points:
-        row_code, analyte = points[0]["customdata"][:2]
-        shown = charts.findings_in_cell(findings, ctx.tables.studies, rows, row_code, analyte)
-        st.subheader(f"{label(rows, row_code)} · {charts.MAP_ANALYTES.get(analyte, analyte)}")
+        row_code, analyte, direction_class = points[0]["customdata"][:3]
+        shown = charts.findings_in_cell(shown_findings, ctx.tables.studies, rows, row_code, analyte, direction_class)
+        heading = f"{charts.MAP_ROWS[rows].get(row_code, row_code)} · {charts.MAP_ANALYTES.get(analyte, analyte)}"
+        if direction_class in DIRECTION_CLASS_LABEL:
+            heading += f" · {DIRECTION_CLASS_LABEL[direction_class].lower()}"
+        st.subheader(ui.heading_text(f"{heading} ({FAMILIES[family].lower()})"))
         if shown.empty:
             st.info("No findings in this cell under the current filters.")
         else:

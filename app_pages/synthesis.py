@@ -5,6 +5,7 @@ import streamlit as st
 
 from rankl_atlas import answers, charts, pooling, synthesis, ui
 from rankl_atlas import tables as atlas_tables
+from rankl_atlas.schema import COMPARISON_FAMILY
 
 ctx = ui.context()
 st.title("Synthesis")
@@ -40,7 +41,7 @@ settings = answers.Settings(
     include_derived=derived == "include",
     include_skewed=skewed == "include",
 )
-evidence = answers.gather_evidence(ctx.filtered, settings)
+evidence = answers.gather_evidence(ctx.filtered, settings, ctx.filters.family)
 
 # --- Cases vs controls ---------------------------------------------------------------------------
 st.header("Cases versus controls: pooled across kits")
@@ -166,8 +167,12 @@ else:
 
 # --- Harvest plot -------------------------------------------------------------------------------------
 st.header("Harvest plot: what direction did each study's findings go?")
-findings = ctx.filtered.findings
-if not ui.nothing_left(ctx, findings, "findings"):
+all_findings = ctx.filtered.findings
+if not ui.nothing_left(ctx, all_findings, "findings"):
+    families = {code: COMPARISON_FAMILY[code] for code in charts.families_present(all_findings)}
+    first = "cases_vs_controls" if "cases_vs_controls" in families else next(iter(families))
+    harvest_family = ui.url_choice("harvest_family", families, first, "Comparison family shown")
+    findings = charts.of_family(all_findings, harvest_family)
     if len(findings) > charts.MAX_HARVEST_MARKS:
         st.caption(
             f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "

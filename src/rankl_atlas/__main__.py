@@ -74,7 +74,7 @@ def _pool(args: argparse.Namespace) -> int:
     for notice in filters.notices:
         print(f"note: {notice}", file=sys.stderr)
     settings = answers.Settings(args.method, args.hartung_knapp, args.spread)
-    evidence = answers.gather_evidence(apply_filters(tables, filters.filters), settings)
+    evidence = answers.gather_evidence(apply_filters(tables, filters.filters), settings, filters.filters.family)
     result = answers.answer_question(
         evidence, args.condition, args.analyte, args.family, args.related, args.kit_subgroups
     )

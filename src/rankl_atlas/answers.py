@@ -23,7 +23,7 @@ import pandas as pd
 from rankl_atlas import pooling, synthesis
 from rankl_atlas.data import Tables
 from rankl_atlas.labels import study_label_map
-from rankl_atlas.schema import ANALYTE, CONTRAST, EFFECT_MEASURE, RELATED_TO, label
+from rankl_atlas.schema import ANALYTE, COMPARISON_FAMILY, CONTRAST, EFFECT_MEASURE, RELATED_TO, label
 
 MIN_K = 2
 
@@ -455,10 +455,13 @@ class Evidence:
     ratios: pd.DataFrame
 
 
-def gather_evidence(tables: Tables, settings: Settings = Settings()) -> Evidence:
-    """Pool every question the (filtered) tables can answer under the page's settings."""
+def gather_evidence(tables: Tables, settings: Settings = Settings(), families: tuple[str, ...] = ()) -> Evidence:
+    """Pool every question the (filtered) tables can answer under the page's settings; families (the comparison
+    family filter, empty = all) leaves out the pooled kinds it does not select."""
+    wanted = set(families) or set(COMPARISON_FAMILY)
+    measurements = tables.measurements if "cases_vs_controls" in wanted else tables.measurements.iloc[0:0]
     comparisons = synthesis.case_control_comparisons(
-        tables.measurements, tables.studies, tables.findings, settings.include_derived, settings.include_skewed,
+        measurements, tables.studies, tables.findings, settings.include_derived, settings.include_skewed,
         settings.spread,
     )  # fmt: skip
     smd = smd_answers(comparisons.effects, settings.method, settings.hartung_knapp, settings.include_discordant)

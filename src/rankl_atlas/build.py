@@ -62,7 +62,8 @@ def load_sources(source_dir: Path) -> dict[str, pd.DataFrame]:
         issues += log_issues(read_logs(search_dir), tables["studies"])
     qa_dir = source_dir.parent / "qa"
     if not issues and qa_dir.is_dir():
-        issues += qa_issues(qa_dir, tables["studies"])
+        for folder in (qa_dir, *sorted(p for p in qa_dir.glob("round*") if p.is_dir())):
+            issues += qa_issues(folder, tables["studies"])
     if issues:
         raise ValidationFailed(issues)
     return tables

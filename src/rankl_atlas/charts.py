@@ -13,6 +13,7 @@ from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import (
     ANALYTE,
     COLOURS,
+    COMPARISON_FAMILY,
     CONCENTRATION_UNITS,
     CONDITION_GROUP,
     DIRECTION_CLASS,
@@ -153,7 +154,15 @@ def build_studies_by_kind(studies: pd.DataFrame) -> go.Figure:
 
 #: Chart columns: RANKL, OPG, and one ratio column (RANKL:OPG) holding both orientations.
 MAP_ANALYTES = {"rankl": "RANKL", "opg": "OPG", "ratio": "RANKL:OPG ratio"}
-MAP_ROWS = {"condition_group": CONDITION_GROUP, "related_to": RELATED_TO}
+#: In the relates-to view the "condition" row holds only cases vs controls; condition findings of another family
+#: (patient subgroups, change over time) get their own row.
+CONDITION_OTHER = "condition_other"
+MAP_RELATED_TO = {
+    "condition": RELATED_TO["condition"],
+    CONDITION_OTHER: "Condition: subgroups or course (not vs controls)",
+    **{code: text for code, text in RELATED_TO.items() if code != "condition"},
+}
+MAP_ROWS = {"condition_group": CONDITION_GROUP, "related_to": MAP_RELATED_TO}
 CLASS_SYMBOL = {"up": "↑", "down": "↓", "null": "=", "undetectable": "∅", "unstated": "?"}
 #: One direction-class order for both charts (the harvest plot reads it left to right: ↓ = ↑ ∅ ?).
 CLASS_ORDER = ("down", "null", "up", "undetectable", "unstated")
@@ -185,11 +194,14 @@ def oriented_findings(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataF
     rows["orientation"] = np.where(
         flipped, "paper: OPG/RANKL " + rows["direction"].astype(str) + " (shown flipped)", "as published"
     )
+    family = rows["comparison_family"] if "comparison_family" in rows else pd.Series("", index=rows.index)
+    other = (rows["related_to"] == "condition") & (family != "cases_vs_controls")
+    rows["map_related"] = rows["related_to"].astype(object).where(~other.fillna(False).astype(bool), CONDITION_OTHER)
     return rows
 
 
 def _row_column(rows: str) -> str:
-    return "disease" if rows == "condition_group" else rows
+    return {"condition_group": "disease", "related_to": "map_related"}[rows]
 
 
 def evidence_matrix(findings: pd.DataFrame, studies: pd.DataFrame, rows: str = "condition_group") -> pd.DataFrame:
@@ -221,7 +233,7 @@ def evidence_matrix(findings: pd.DataFrame, studies: pd.DataFrame, rows: str = "
         matrix[name] = matrix[name].fillna(0).astype(int) if name in matrix else 0
     matrix["study_ids"] = matrix["study_ids"].fillna("").astype(str)
     matrix["summary_class"] = matrix.apply(_summary_class, axis=1)
-    matrix["row_label"] = matrix["row"].map(lambda c: label(rows, c))
+    matrix["row_label"] = matrix["row"].map(MAP_ROWS[rows])
     matrix["analyte_label"] = matrix["analyte"].map(MAP_ANALYTES)
     matrix["cell_text"] = matrix.apply(_cell_text, axis=1)
     return matrix
@@ -256,12 +268,30 @@ def _cell_text(row: pd.Series) -> str:
 
 
 def findings_in_cell(
-    findings: pd.DataFrame, studies: pd.DataFrame, rows: str, row_code: str, analyte: str
+    findings: pd.DataFrame,
+    studies: pd.DataFrame,
+    rows: str,
+    row_code: str,
+    analyte: str,
+    direction_class: str | None = None,
 ) -> pd.DataFrame:
-    """The findings behind one evidence-map cell, with their study labels, oldest first."""
+    """The findings behind one evidence-map square (a cell, and one direction class when given), oldest first."""
     work = oriented_findings(findings, studies)
-    chosen = work[(work[_row_column(rows)] == row_code) & (work["map_analyte"] == analyte)]
-    return chosen.sort_values(["year", "study"]).reset_index(drop=True)
+    keep = (work[_row_column(rows)] == row_code) & (work["map_analyte"] == analyte)
+    if direction_class not in (None, "none"):
+        keep &= work["direction_class"] == direction_class
+    return work[keep].sort_values(["year", "study"]).reset_index(drop=True)
+
+
+def families_present(findings: pd.DataFrame) -> list[str]:
+    """The comparison families the findings hold, in vocabulary order."""
+    seen = set(findings["comparison_family"].dropna())
+    return [code for code in COMPARISON_FAMILY if code in seen]
+
+
+def of_family(findings: pd.DataFrame, family: str) -> pd.DataFrame:
+    """The findings of one comparison family (a map square counts studies of one family and direction)."""
+    return findings[findings["comparison_family"] == family]
 
 
 def _square(x: float, y: float, half_width: float, half_height: float, fill: str, line: str) -> dict:

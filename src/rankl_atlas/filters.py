@@ -1,159 +1,327 @@
 """Filters shared by every page: one registry of filter specs, a frozen dataclass, its URL form, apply_filters.
 
-Adding a filter takes one ``FilterSpec`` line in ``FILTER_SPECS`` and a field of the same name on ``Filters``
-(a unit test checks that the two agree). The sidebar, URL parsing and writing, ``describe``, ``is_active``,
-the reset and ``apply_filters`` all read the registry.
+Each filter kind is one class (MultiChoice, YearRange, Toggle) that owns its default, URL parsing and writing,
+caption text, widget and row mask; ``FILTER_SPECS`` lists the filters, and ``Filters`` is generated from it.
+Adding a filter on an existing column is one line in ``FILTER_SPECS``; adding a kind is one class. The sidebar,
+URL parsing and writing, ``describe``, ``is_active``, the reset and ``apply_filters`` all read the registry.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, make_dataclass
 
 import pandas as pd
 
 from rankl_atlas.data import Tables
 from rankl_atlas.schema import VOCABULARIES, label
 
-#: Where a filter applies: to studies, to measurement and finding rows, or to findings only.
-LEVELS = ("studies", "rows", "findings")
+#: The URL word for "no restriction" on a filter whose default restricts (species=all).
+ALL_VALUES = "all"
+KNOWN_SPECIES = ["human", "mouse", "rat"]
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What one filter read from its URL values: the value (or KEEP_DEFAULT) and notices for dropped values."""
+
+    value: object
+    notices: tuple[str, ...] = ()
+
+
+KEEP_DEFAULT = object()
 
 
 @dataclass(frozen=True)
 class FilterSpec:
-    """One filter: its URL parameter (= Filters field), title, options, column and where it applies.
+    """Base of every filter kind: its URL parameter (= Filters field), title, column and where it applies.
 
-    kind: "multi" (several codes), "range" (two years) or "toggle" (true/false). vocabulary names the
-    schema vocabulary of the codes; options_from instead takes the codes from a column of a table
-    (species from studies, kits from the assay catalogue). A list column holds ';'-separated codes.
-    row_column/row_expand: a study-level filter that also keeps only the matching measurement and finding
-    rows (the analyte filter keeps ratio findings with either analyte). more: drawn under "More filters".
+    level: "studies" (selects studies), "rows" (measurement and finding rows) or "findings" (findings only).
+    A kind owns its default, URL parsing and writing, caption text, widget state, widget and row mask; adding
+    a filter is one line in FILTER_SPECS, adding a kind is one class. more: drawn under "More filters".
     """
 
     param: str
     title: str
     column: str
     level: str
-    kind: str = "multi"
+    section: str | None = None
+    more: bool = False
+
+    default: object = None
+
+    def parse(self, given: list[str], options: Sequence[str], bounds: tuple[int, int]) -> ParseResult:
+        raise NotImplementedError
+
+    def to_params(self, value) -> list[str]:
+        raise NotImplementedError
+
+    def describe(self, value) -> str | None:
+        raise NotImplementedError
+
+    def options(self, tables: Tables) -> list[str] | None:
+        """Allowed codes (multi-choice kinds only)."""
+        return None
+
+    def to_state(self, value, bounds: tuple[int, int]):
+        """The widget's session-state value for a filter value."""
+        return value
+
+    def from_state(self, state, bounds: tuple[int, int]):
+        """The filter value for a widget's session-state value."""
+        return state
+
+    def state_is_active(self, state, bounds: tuple[int, int]) -> bool:
+        return bool(state)
+
+    def draw(self, st, options: Sequence[str] | None, labels: Mapping[str, str] | None, bounds: tuple[int, int]):
+        """Draw the widget (st is the streamlit module, passed in so this module never imports it)."""
+        raise NotImplementedError
+
+    def study_mask(self, studies: pd.DataFrame, value, is_draft: pd.Series) -> pd.Series | None:
+        """Rows of studies this filter keeps (None: not a study filter)."""
+        return None
+
+    def row_mask(self, frame: pd.DataFrame, value, levels: tuple[str, ...]) -> pd.Series | None:
+        """Measurement or finding rows this filter keeps (None: no restriction)."""
+        return None
+
+
+@dataclass(frozen=True)
+class MultiChoice(FilterSpec):
+    """Several codes; empty means all. vocabulary names the schema vocabulary; options_from instead takes the codes
+    from the data (a function of the tables). A list column holds ';'-separated codes. row_column/row_expand: a
+    study filter that also keeps only the matching rows (the analyte filter keeps ratio findings with either
+    analyte). null_code selects empty cells (the kit filter's 'not reported')."""
+
+    default: tuple[str, ...] = ()
     vocabulary: str | None = None
-    options_from: tuple[str, str] | None = None
+    options_from: Callable[[Tables], list[str]] | None = None
     list_column: bool = False
     row_column: str | None = None
     row_expand: Mapping[str, tuple[str, ...]] | None = None
-    section: str | None = None
-    more: bool = False
     placeholder: str = "All"
     null_code: str | None = None
+
+    def options(self, tables: Tables) -> list[str]:
+        if self.options_from is not None:
+            return self.options_from(tables)
+        return list(VOCABULARIES[self.vocabulary])
+
+    def parse(self, given, options, bounds):
+        if given == [ALL_VALUES]:
+            return ParseResult(())
+        allowed = set(options)
+        kept = tuple(dict.fromkeys(v for v in given if v in allowed))
+        notices = tuple(
+            f"{self.title}: '{shown_safely(bad)}' is not a known value and was ignored."
+            for bad in given
+            if bad not in allowed
+        )
+        return ParseResult(kept if kept or not given else KEEP_DEFAULT, notices)
+
+    def to_params(self, value):
+        return list(value) or [ALL_VALUES]
+
+    def describe(self, value):
+        if not value:
+            return f"{self.title}: all" if self.default else None
+        shown = ", ".join(value if self.vocabulary is None else (label(self.vocabulary, v) for v in value))
+        return f"{self.title}: {shown}"
+
+    def to_state(self, value, bounds):
+        return list(value)
+
+    def from_state(self, state, bounds):
+        return tuple(state)
+
+    def draw(self, st, options, labels, bounds):
+        if labels:
+            format_func = lambda c, names=labels: names.get(c, c)  # noqa: E731
+        elif self.vocabulary is None:
+            format_func = str
+        else:
+            format_func = lambda c, v=self.vocabulary: label(v, c)  # noqa: E731
+        st.multiselect(self.title, options, format_func=format_func, key=self.param, placeholder=self.placeholder)
+
+    def study_mask(self, studies, value, is_draft):
+        if self.level != "studies":
+            return None
+        keep = _keep_listed if self.list_column else _keep
+        column = studies[self.column]
+        return keep(column, value) | (is_draft & column.isna())  # a draft's empty field is not yet curated
+
+    def row_mask(self, frame, value, levels):
+        if not value:
+            return None
+        if self.level in levels:
+            return _keep(frame[self.column], value, self.null_code)
+        if self.row_column:
+            expanded = tuple(dict.fromkeys(code for v in value for code in (self.row_expand or {}).get(v, (v,))))
+            return _keep(frame[self.row_column], expanded)
+        return None
+
+
+@dataclass(frozen=True)
+class YearRange(FilterSpec):
+    """Two years (None = all years). Studies whose year was not printed are kept by the range; the 'undated'
+    toggle decides about them."""
+
+    default: tuple[int, int] | None = None
+
+    def parse(self, given, options, bounds):
+        year = _parse_year(given, bounds)
+        if year is None:
+            if not given:
+                return ParseResult(KEEP_DEFAULT)
+            return ParseResult(
+                KEEP_DEFAULT,
+                (
+                    f"{self.title}: '{shown_safely(' '.join(given))}' is not a range of two years within "
+                    f"{bounds[0]}–{bounds[1]} and was ignored.",
+                ),
+            )
+        return ParseResult(None if year == bounds else year)
+
+    def to_params(self, value):
+        return [str(value[0]), str(value[1])] if value else []
+
+    def describe(self, value):
+        return f"{self.title}: {value[0]}–{value[1]}" if value else None
+
+    def to_state(self, value, bounds):
+        return value or bounds
+
+    def from_state(self, state, bounds):
+        year = tuple(int(y) for y in (state or bounds))
+        return None if year == tuple(bounds) else year
+
+    def state_is_active(self, state, bounds):
+        return state is not None and tuple(state) != tuple(bounds)
+
+    def draw(self, st, options, labels, bounds):
+        st.slider(self.title, min_value=bounds[0], max_value=bounds[1], step=1, key=self.param)
+
+    def study_mask(self, studies, value, is_draft):
+        if not value:
+            return None
+        years = studies[self.column]
+        return years.between(value[0], value[1]).fillna(False).astype(bool) | years.isna()
+
+
+@dataclass(frozen=True)
+class Toggle(FilterSpec):
+    """True or false. When the toggle is off, rows where `drop_when_off(studies)` is true are left out (drafts,
+    studies whose year was not printed); caption is what describe says when it differs from the default."""
+
+    default: bool = False
+    drop_when_off: Callable[[pd.DataFrame], pd.Series] | None = None
+    caption: str = ""
+
+    def parse(self, given, options, bounds):
+        if not given:
+            return ParseResult(KEEP_DEFAULT)
+        if given[-1].lower() in {"true", "false"}:
+            return ParseResult(given[-1].lower() == "true")
+        return ParseResult(
+            KEEP_DEFAULT, (f"{self.title}: '{shown_safely(given[-1])}' is not true or false and was ignored.",)
+        )
+
+    def to_params(self, value):
+        return [str(value).lower()]
+
+    def describe(self, value):
+        return self.caption if value != self.default else None
+
+    def from_state(self, state, bounds):
+        return bool(state)
+
+    def state_is_active(self, state, bounds):
+        return bool(state) != self.default
+
+    def draw(self, st, options, labels, bounds):
+        st.toggle(self.title, key=self.param)
+
+    def study_mask(self, studies, value, is_draft):
+        if value or self.drop_when_off is None:
+            return None
+        return ~self.drop_when_off(studies).fillna(False).astype(bool)
+
+
+def _species_options(tables: Tables) -> list[str]:
+    return sorted(set(KNOWN_SPECIES) | set(tables.studies["species"].dropna().astype(str)))
+
+
+def _kit_options(tables: Tables) -> list[str]:
+    kits = tables.assays.sort_values(["vendor", "kit_name", "assay_id"])["assay_id"].dropna().astype(str)
+    return [*kits, "not_reported"]
+
+
+def _is_draft(studies: pd.DataFrame) -> pd.Series:
+    return studies["curation_status"] == "draft"
+
+
+def _year_not_printed(studies: pd.DataFrame) -> pd.Series:
+    return studies["year"].isna()
 
 
 _RATIOS = ("rankl_opg_ratio", "opg_rankl_ratio")
 
-#: The registry, in sidebar and caption order.
+#: The registry, in sidebar and caption order. A new filter on an existing column is one line here.
 FILTER_SPECS: tuple[FilterSpec, ...] = (
-    FilterSpec(
-        "disease", "Disease", "condition_group", "studies", vocabulary="condition_group", placeholder="All diseases"
-    ),
-    FilterSpec("year", "Years", "year", "studies", kind="range"),
-    FilterSpec("source", "Source", "source_set", "studies", vocabulary="source_set", placeholder="Both sources"),
-    FilterSpec(
-        "species", "Species", "species", "studies", options_from=("studies", "species"), placeholder="All species"
-    ),
-    FilterSpec("vendor", "Assay vendor", "assay_vendor", "rows", vocabulary="assay_vendor", section="Assay"),
-    FilterSpec(
-        "kit",
-        "Assay kit",
-        "assay_id",
-        "rows",
-        options_from=("assays", "assay_id"),
-        section="Assay",
-        null_code="not_reported",
-    ),
-    FilterSpec("form", "Analyte form (free/total)", "analyte_form", "rows", vocabulary="analyte_form", section="Assay"),
-    FilterSpec(
-        "analyte",
-        "Analyte measured",
-        "analytes_measured",
-        "studies",
-        vocabulary="measured_analyte",
-        list_column=True,
-        row_column="analyte",
-        row_expand={"rankl": ("rankl", *_RATIOS), "opg": ("opg", *_RATIOS)},
-        more=True,
-    ),
-    FilterSpec("specimen", "Specimen", "specimen", "rows", vocabulary="specimen", more=True),
-    FilterSpec("kind", "Study kind", "study_kind", "studies", vocabulary="study_kind", more=True),
-    FilterSpec("direction", "Direction of finding", "direction", "findings", vocabulary="direction", more=True),
-    FilterSpec("related", "Finding relates to", "related_to", "findings", vocabulary="related_to", more=True),
-    FilterSpec("drafts", "Include drafts", "curation_status", "studies", kind="toggle", more=True),
-)
+    MultiChoice("disease", "Disease", "condition_group", "studies", vocabulary="condition_group", placeholder="All diseases"),
+    YearRange("year", "Years", "year", "studies"),
+    Toggle("undated", "Include studies whose year is not stated", "year", "studies", default=True,
+           drop_when_off=_year_not_printed, caption="without studies whose year is not stated"),
+    MultiChoice("source", "Source", "source_set", "studies", vocabulary="source_set", placeholder="Both sources"),
+    MultiChoice("species", "Species", "species", "studies", default=("human",), options_from=_species_options,
+                placeholder="All species"),
+    MultiChoice("vendor", "Assay vendor", "assay_vendor", "rows", vocabulary="assay_vendor", section="Assay"),
+    MultiChoice("kit", "Assay kit", "assay_id", "rows", options_from=_kit_options, section="Assay",
+                null_code="not_reported"),
+    MultiChoice("form", "Analyte form (free/total)", "analyte_form", "rows", vocabulary="analyte_form", section="Assay"),
+    MultiChoice("family", "Comparison family", "comparison_family", "findings", vocabulary="comparison_family",
+                section="Findings"),
+    MultiChoice("analyte", "Analyte measured", "analytes_measured", "studies", vocabulary="measured_analyte",
+                list_column=True, row_column="analyte",
+                row_expand={"rankl": ("rankl", *_RATIOS), "opg": ("opg", *_RATIOS)}, more=True),
+    MultiChoice("sex", "Sex", "sex", "studies", vocabulary="sex", more=True),
+    MultiChoice("menopause", "Menopausal status", "menopausal_status", "studies", vocabulary="menopausal_status", more=True),
+    MultiChoice("age", "Age group", "age_group", "studies", vocabulary="age_group", more=True),
+    MultiChoice("specimen", "Specimen", "specimen", "rows", vocabulary="specimen", more=True),
+    MultiChoice("kind", "Study kind", "study_kind", "studies", vocabulary="study_kind", more=True),
+    MultiChoice("direction", "Direction of finding", "direction", "findings", vocabulary="direction", more=True),
+    MultiChoice("related", "Finding relates to", "related_to", "findings", vocabulary="related_to", more=True),
+    Toggle("drafts", "Include drafts", "curation_status", "studies", more=True, drop_when_off=_is_draft,
+           caption="including drafts"),
+)  # fmt: skip
 SPECS: dict[str, FilterSpec] = {spec.param: spec for spec in FILTER_SPECS}
-MULTI_PARAMS = tuple(spec.param for spec in FILTER_SPECS if spec.kind == "multi")
 
-KNOWN_SPECIES = ["human", "mouse", "rat"]
-DEFAULT_SPECIES = ("human",)
-#: The URL word for "no restriction" on a filter whose default restricts (species=all).
-ALL_VALUES = "all"
 #: Parameters owned by single pages (not filters) that the URL may carry.
-PAGE_PARAMS = {"study", "view", "method", "derived", "skewed", "hk", "spread", "question"}
+PAGE_PARAMS = {"study", "view", "shown", "harvest_family", "method", "derived", "skewed", "hk", "spread", "question"}
 MAX_VALUES_PER_PARAM = 50
 MAX_PARAMS = 40
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The active filters; empty tuples mean 'all'. year None means all years. Fields = FILTER_SPECS params."""
-
-    disease: tuple[str, ...] = ()
-    year: tuple[int, int] | None = None
-    source: tuple[str, ...] = ()
-    species: tuple[str, ...] = DEFAULT_SPECIES
-    vendor: tuple[str, ...] = ()
-    kit: tuple[str, ...] = ()
-    form: tuple[str, ...] = ()
-    analyte: tuple[str, ...] = ()
-    specimen: tuple[str, ...] = ()
-    kind: tuple[str, ...] = ()
-    direction: tuple[str, ...] = ()
-    related: tuple[str, ...] = ()
-    drafts: bool = False
+class _FiltersMethods:
+    """Methods of the generated Filters dataclass (one field per registered filter)."""
 
     def to_query_params(self) -> dict[str, list[str]]:
         """Every non-default filter as URL parameters (codes; 'all' for a cleared default such as species)."""
-        params: dict[str, list[str]] = {}
-        default = Filters()
-        for spec in FILTER_SPECS:
-            value = getattr(self, spec.param)
-            if value == getattr(default, spec.param):
-                continue
-            if spec.kind == "range":
-                params[spec.param] = [str(value[0]), str(value[1])] if value else []
-            elif spec.kind == "toggle":
-                params[spec.param] = [str(value).lower()]
-            else:
-                params[spec.param] = list(value) or [ALL_VALUES]
-        return params
+        return {
+            spec.param: spec.to_params(getattr(self, spec.param))
+            for spec in FILTER_SPECS
+            if getattr(self, spec.param) != spec.default
+        }
 
     def is_active(self, param: str) -> bool:
         """True when this filter differs from its default."""
-        return getattr(self, param) != getattr(Filters(), param)
+        return getattr(self, param) != SPECS[param].default
 
     def describe(self) -> str:
         """One line naming every filter that narrows the data, in registry order, with display labels."""
-        parts = []
-        for spec in FILTER_SPECS:
-            value = getattr(self, spec.param)
-            if spec.kind == "range":
-                if value:
-                    parts.append(f"{spec.title}: {value[0]}–{value[1]}")
-            elif spec.kind == "toggle":
-                if value:
-                    parts.append(spec.title.lower().replace("include ", "including "))
-            elif value:
-                shown = ", ".join(value if spec.vocabulary is None else (label(spec.vocabulary, v) for v in value))
-                parts.append(f"{spec.title}: {shown}")
-            elif spec.param == "species":
-                parts.append("Species: all")
+        parts = [text for spec in FILTER_SPECS if (text := spec.describe(getattr(self, spec.param)))]
         return " · ".join(parts) if parts else "No filters (all studies)"
 
     def slug(self) -> str:
@@ -165,20 +333,24 @@ class Filters:
         return re.sub(r"[^A-Za-z0-9_.-]", "", text)[:120]
 
 
+def make_filters_class(specs: Sequence[FilterSpec]) -> type:
+    """The frozen Filters dataclass of a registry: one field per spec, in order, with the spec's default."""
+    return make_dataclass(
+        "Filters",
+        [(spec.param, object, field(default=spec.default)) for spec in specs],
+        bases=(_FiltersMethods,),
+        frozen=True,
+    )
+
+
+#: The active filters; a field per registered filter, each at its default unless set.
+Filters = make_filters_class(FILTER_SPECS)
+Filters.__doc__ = "The active filters (fields = FILTER_SPECS params, defaults = each spec's default)."
+
+
 def filter_options(tables: Tables) -> dict[str, list[str]]:
     """Allowed codes of every multi-value filter: vocabularies, or values found in the data."""
-    options = {}
-    for spec in FILTER_SPECS:
-        if spec.kind != "multi":
-            continue
-        if spec.options_from == ("studies", "species"):
-            options[spec.param] = sorted(set(KNOWN_SPECIES) | set(tables.studies["species"].dropna().astype(str)))
-        elif spec.options_from == ("assays", "assay_id"):
-            kits = tables.assays.sort_values(["vendor", "kit_name", "assay_id"])["assay_id"].dropna().astype(str)
-            options[spec.param] = [*kits, spec.null_code]
-        else:
-            options[spec.param] = list(VOCABULARIES[spec.vocabulary])
-    return options
+    return {spec.param: options for spec in FILTER_SPECS if (options := spec.options(tables)) is not None}
 
 
 def year_bounds(studies: pd.DataFrame) -> tuple[int, int]:
@@ -229,30 +401,11 @@ def parse_query_params(
             if key not in PAGE_PARAMS and not key.startswith("embed"):
                 notices.append(f"Unknown parameter '{shown_safely(key)}' was ignored.")
             continue
-        if spec.kind == "multi":
-            if given == [ALL_VALUES]:
-                values[key] = ()
-                continue
-            allowed = set(options.get(key, ()))
-            kept = tuple(dict.fromkeys(v for v in given if v in allowed))
-            for bad in [v for v in given if v not in allowed]:
-                notices.append(f"{spec.title}: '{shown_safely(bad)}' is not a known value and was ignored.")
-            if kept or not given:
-                values[key] = kept
-        elif spec.kind == "range":
-            year = _parse_year(given, bounds)
-            if year is None and given:
-                notices.append(
-                    f"{spec.title}: '{shown_safely(' '.join(given))}' is not a range of two years within "
-                    f"{bounds[0]}–{bounds[1]} and was ignored."
-                )
-            elif year is not None:
-                values[key] = None if year == bounds else year
-        elif given and given[-1].lower() in {"true", "false"}:
-            values[key] = given[-1].lower() == "true"
-        elif given:
-            notices.append(f"{spec.title}: '{shown_safely(given[-1])}' is not true or false and was ignored.")
-    return ParsedParams(replace(Filters(), **values), tuple(notices))
+        result = spec.parse(given, options.get(key, ()), bounds)
+        notices.extend(result.notices)
+        if result.value is not KEEP_DEFAULT:
+            values[key] = result.value
+    return ParsedParams(Filters(**values), tuple(notices))
 
 
 def _parse_year(given: list[str], bounds: tuple[int, int]) -> tuple[int, int] | None:
@@ -288,41 +441,26 @@ def _in_ids(series: pd.Series, ids: pd.Series) -> pd.Series:
     return pd.Series(index.get_indexer(series) >= 0, index=series.index)
 
 
-def _study_mask(studies: pd.DataFrame, f: Filters) -> pd.Series:
-    is_draft = (studies["curation_status"] == "draft").fillna(False).astype(bool)
+def _study_mask(studies: pd.DataFrame, f) -> pd.Series:
+    is_draft = _is_draft(studies).fillna(False).astype(bool)
     mask = pd.Series(True, index=studies.index)
     for spec in FILTER_SPECS:
-        if spec.level != "studies":
-            continue
-        value = getattr(f, spec.param)
-        if spec.kind == "range":
-            if value:
-                mask &= studies[spec.column].between(value[0], value[1]).fillna(False).astype(bool)
-        elif spec.kind == "toggle":
-            if not value:
-                mask &= ~is_draft
-        else:
-            keep = _keep_listed if spec.list_column else _keep
-            column = studies[spec.column]
-            mask &= keep(column, value) | (is_draft & column.isna())  # a draft's empty field is not yet curated
+        kept = spec.study_mask(studies, getattr(f, spec.param), is_draft)
+        if kept is not None:
+            mask &= kept
     return mask
 
 
-def _row_mask(frame: pd.DataFrame, f: Filters, levels: tuple[str, ...]) -> pd.Series:
+def _row_mask(frame: pd.DataFrame, f, levels: tuple[str, ...]) -> pd.Series:
     mask = pd.Series(True, index=frame.index)
     for spec in FILTER_SPECS:
-        value = getattr(f, spec.param)
-        if spec.kind != "multi" or not value:
-            continue
-        if spec.level in levels:
-            mask &= _keep(frame[spec.column], value, spec.null_code)
-        elif spec.row_column:
-            expanded = tuple(dict.fromkeys(code for v in value for code in (spec.row_expand or {}).get(v, (v,))))
-            mask &= _keep(frame[spec.row_column], expanded)
+        kept = spec.row_mask(frame, getattr(f, spec.param), levels)
+        if kept is not None:
+            mask &= kept
     return mask
 
 
-def apply_filters(tables: Tables, f: Filters) -> Tables:
+def apply_filters(tables: Tables, f) -> Tables:
     """The rows the filters keep, in every table (pure; inputs are not changed).
 
     Study filters select studies; row filters (assay vendor, kit, form, specimen) select their measurements and

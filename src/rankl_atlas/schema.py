@@ -349,6 +349,14 @@ FAMILY_OF_TREND_DIRECTION = {
     "no_change": "change_over_time",
 }
 
+
+def derive_family(comparison_type: str | None, direction: str | None) -> str:
+    """The comparison family a comparison type implies ('' when the type is unknown); a trend by its direction."""
+    if comparison_type == "trend":
+        return FAMILY_OF_TREND_DIRECTION.get(str(direction), "association")
+    return FAMILY_OF_TYPE.get(str(comparison_type), "")
+
+
 #: What a hazard, odds or risk ratio contrasts; only like contrasts are pooled.
 CONTRAST = {
     "per_sd": "Per SD",

@@ -18,6 +18,7 @@ import functools
 import json
 import math
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -236,6 +237,13 @@ def synthetic_tables(scale: int, seed: int = 0, bundled: Path | None = None) -> 
     if scale < 1:
         raise ValueError("scale must be at least 1")
     base = _bundled(str(bundled or BUNDLED))
+    # Synthetic rows are concentrations: a template ratio row becomes RANKL, a relative or missing unit a drawn one.
+    analyte, unit = base.measurements["analyte"], base.measurements["unit"]
+    templates = base.measurements.assign(
+        analyte=analyte.where(analyte.isin(list(MOLECULAR_WEIGHTS)), "rankl"),
+        unit=unit.where(unit.isin(CONCENTRATION_UNITS), pd.NA),
+    )
+    base = replace(base, measurements=templates)
     rng = np.random.default_rng(seed)
     n_base = len(base.studies)
     studies = _synthetic_studies(base.studies, scale, rng, seed)

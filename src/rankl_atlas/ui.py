@@ -40,7 +40,6 @@ from rankl_atlas.filters import (
     year_bounds,
 )
 from rankl_atlas.navigation import PAGES as PAGE_LIST
-from rankl_atlas.schema import label
 from rankl_atlas.validation import Issue, issues_frame
 
 
@@ -185,10 +184,7 @@ def _set_filter_state(filters: Filters, bounds: tuple[int, int], only: list[str]
     for spec in FILTER_SPECS:
         if only is not None and spec.param not in only:
             continue
-        value = getattr(filters, spec.param)
-        if spec.kind == "range":
-            value = value or bounds
-        st.session_state[spec.param] = list(value) if spec.kind == "multi" else value
+        st.session_state[spec.param] = spec.to_state(getattr(filters, spec.param), bounds)
 
 
 def _read_url_once(options: dict[str, list[str]], bounds: tuple[int, int]) -> None:
@@ -285,10 +281,7 @@ def _study_search(tables: Tables) -> None:
 
 
 def _widget_is_active(spec: FilterSpec, bounds: tuple[int, int]) -> bool:
-    value = st.session_state.get(spec.param)
-    if spec.kind == "range":
-        return value is not None and tuple(value) != tuple(bounds)
-    return bool(value)
+    return spec.state_is_active(st.session_state.get(spec.param, spec.to_state(spec.default, bounds)), bounds)
 
 
 @st.cache_resource(max_entries=4)
@@ -308,21 +301,7 @@ def _options_and_labels(tables: Tables, folder: Path, version: str, shared: bool
 
 
 def _filter_widget(spec: FilterSpec, options: dict, bounds: tuple[int, int], labels: dict) -> None:
-    if spec.kind == "range":
-        st.slider(spec.title, min_value=bounds[0], max_value=bounds[1], step=1, key=spec.param)
-    elif spec.kind == "toggle":
-        st.toggle(spec.title, key=spec.param)
-    else:
-        if spec.param in labels:
-            names = labels[spec.param]
-            format_func = lambda c, names=names: names.get(c, c)  # noqa: E731
-        elif spec.vocabulary is None:
-            format_func = str
-        else:
-            format_func = lambda c, v=spec.vocabulary: label(v, c)  # noqa: E731
-        st.multiselect(
-            spec.title, options[spec.param], format_func=format_func, key=spec.param, placeholder=spec.placeholder
-        )
+    spec.draw(st, options.get(spec.param), labels.get(spec.param), bounds)
 
 
 def page_param(key: str, options: list[str]) -> str | None:
@@ -384,18 +363,13 @@ def write_url(ctx: Context) -> None:
 
 def current_filters(bounds: tuple[int, int]) -> Filters:
     """Filters from the sidebar widgets' state."""
-    state, default = st.session_state, Filters()
-    values = {}
-    for spec in FILTER_SPECS:
-        value = state.get(spec.param, getattr(default, spec.param))
-        if spec.kind == "range":
-            year = tuple(int(y) for y in (value or bounds))
-            values[spec.param] = None if year == tuple(bounds) else year
-        elif spec.kind == "toggle":
-            values[spec.param] = bool(value)
-        else:
-            values[spec.param] = tuple(value)
-    return Filters(**values)
+    state = st.session_state
+    return Filters(
+        **{
+            spec.param: spec.from_state(state.get(spec.param, spec.to_state(spec.default, bounds)), bounds)
+            for spec in FILTER_SPECS
+        }
+    )
 
 
 def context() -> Context:

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from rankl_atlas.build import TABLES as BUILD_TABLES
 from rankl_atlas.data import Tables, empty_table
-from rankl_atlas.schema import column_names
+from rankl_atlas.schema import column_names, derive_family
 from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
 
 #: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
@@ -49,18 +49,21 @@ def template_csv() -> bytes:
         dict(table="measurements", measurement_id="example2020-m1", study_id="example2020", group_label="RA patients",
              group_role="case", condition_group="rheumatoid_arthritis", n=30, analyte="rankl", analyte_form="free",
              specimen="serum", assay_vendor="biomedica", assay_attribution="stated", assay_method="elisa",
-             statistic="mean", value=0.35, sd=0.2, unit="pmol_l", source_location="full_text", locator="Table 2"),
+             statistic="mean", value=0.35, sd=0.2, unit="pmol_l", source_location="full_text", locator="Table 2",
+             spread_basis="stated"),
         dict(table="measurements", measurement_id="example2020-m2", study_id="example2020", group_label="controls",
              group_role="control", condition_group="healthy_population", n=30, analyte="rankl", analyte_form="free",
              specimen="serum", assay_vendor="biomedica", assay_attribution="stated", assay_method="elisa",
-             statistic="mean", value=0.2, sd=0.15, unit="pmol_l", source_location="full_text", locator="Table 2"),
+             statistic="mean", value=0.2, sd=0.15, unit="pmol_l", source_location="full_text", locator="Table 2",
+             spread_basis="stated"),
         dict(table="findings", finding_id="example2020-f1", study_id="example2020", analyte="rankl",
              analyte_form="free", specimen="serum", assay_vendor="biomedica", assay_attribution="stated",
              comparison_type="case_vs_control", comparison="RA vs controls", related_to="condition",
              condition_group="rheumatoid_arthritis", direction="higher", p_value=0.01, p_text="0.01",
-             source_location="full_text", locator="Table 2"),
+             source_location="full_text", locator="Table 2", comparison_family="cases_vs_controls"),
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=template_columns()).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    frame = pd.DataFrame(rows, columns=template_columns(), dtype=object)  # object: 2020 stays 2020, not 2020.0
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 class UploadRejected(Exception):
@@ -237,6 +240,11 @@ def _validate_upload(upload: RawUpload, atlas: Tables, file: str) -> UploadResul
     parts: dict[str, pd.DataFrame] = {}
     for table in TABLES:
         rows = raw[raw["table"] == table]
+        if table == "findings" and "comparison_family" in rows:  # older uploads: derived as for curated rows
+            derived = [derive_family(t, d) for t, d in zip(rows["comparison_type"], rows["direction"], strict=True)]
+            rows = rows.assign(
+                comparison_family=rows["comparison_family"].where(rows["comparison_family"] != "", derived)
+            )
         extra = [c for c in rows.columns if c not in column_names(table) and c != "table"]
         filled_extra = [c for c in extra if (rows[c].str.strip() != "").any()]
         for col in filled_extra:

@@ -99,7 +99,7 @@ BROKEN = [
     ("studies", 0, "title", "", "must not be empty"),
     ("studies", 0, "n_participants", "-3", "positive count"),
     ("measurements", 0, "study_id", "nobody2000", "does not exist in studies"),
-    ("measurements", 0, "analyte", "ratio", "rankl or opg"),
+    ("measurements", 0, "analyte", "ratio", "must be one of: rankl, opg"),
     ("measurements", 0, "unit", "mg_dl", "must be one of"),
     ("measurements", 0, "value", "abc", "must be a number"),
     ("measurements", 0, "value", "-1", "must not be negative"),

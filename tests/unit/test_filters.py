@@ -158,26 +158,30 @@ def test_filters_fields_are_exactly_the_registered_specs_in_order():
 
 
 def test_adding_a_filter_takes_one_spec_line(monkeypatch):
-    """A test-only 'design' filter: one FilterSpec and one Filters field; URL, describe and apply follow."""
-    from dataclasses import field, make_dataclass
-
+    """A test-only 'design' filter: one MultiChoice line in the registry; Filters, URL, describe and apply follow."""
     from rankl_atlas import filters as module
 
-    spec = module.FilterSpec("design", "Design", "design", "studies", vocabulary="design")
-    specs = (*module.FILTER_SPECS, spec)
-    extended = make_dataclass("Filters", [("design", tuple, field(default=()))], bases=(module.Filters,), frozen=True)
+    specs = (*module.FILTER_SPECS, module.MultiChoice("design", "Design", "design", "studies", vocabulary="design"))
     monkeypatch.setattr(module, "FILTER_SPECS", specs)
     monkeypatch.setattr(module, "SPECS", {s.param: s for s in specs})
-    monkeypatch.setattr(module, "Filters", extended)
+    monkeypatch.setattr(module, "Filters", module.make_filters_class(specs))
     tables = sample_tables()
     tables.studies.loc[1, "design"] = "cross_sectional"
-    chosen = extended(design=("cross_sectional",))
+    chosen = module.Filters(design=("cross_sectional",))
     assert chosen.to_query_params() == {"design": ["cross_sectional"]}
     assert "Design: Cross-sectional" in chosen.describe()
     assert ids(module.apply_filters(tables, chosen).studies, "study_id") == ["beta2008"]
     options = module.filter_options(tables)
     assert "cross_sectional" in options["design"]
     assert module.parse_query_params({"design": ["cross_sectional"]}, options, BOUNDS).filters == chosen
+
+
+def test_a_filter_kind_owns_its_behaviour_and_a_misspelt_kind_cannot_exist():
+    """Behaviour lives on the class: there is no 'kind' string that a typo could silently disable."""
+    from rankl_atlas.filters import FILTER_SPECS, MultiChoice, Toggle, YearRange
+
+    assert {type(spec) for spec in FILTER_SPECS} == {MultiChoice, YearRange, Toggle}
+    assert not any(hasattr(spec, "kind") for spec in FILTER_SPECS)
 
 
 def test_describe_follows_the_registry_order_whatever_is_active():

@@ -35,7 +35,7 @@ def read(path: Path) -> pd.DataFrame:
         rows = list(csv.reader(handle))
     header, body = rows[0], []
     for number, row in enumerate(rows[1:], start=2):
-        extra = row[len(header):]
+        extra = row[len(header) :]
         if extra and not set(v for v in extra if v) <= set(row[: len(header)]):
             raise SystemExit(f"{path}:{number}: {len(row)} fields under a {len(header)}-field header: {extra}")
         body.append(row[: len(header)] + [""] * (len(header) - len(row)))
@@ -105,9 +105,13 @@ def main() -> None:
                     continue
                 old_note = screening.at[u["record_id"], "note"]
                 screening.at[u["record_id"], "decision"] = u["decision"]
-                screening.at[u["record_id"], "exclusion_code"] = u["exclusion_code"] if u["decision"] == "exclude" else ""
+                screening.at[u["record_id"], "exclusion_code"] = (
+                    u["exclusion_code"] if u["decision"] == "exclude" else ""
+                )
                 screening.at[u["record_id"], "study_id"] = u["study_id"] if u["decision"] == "include" else ""
-                screening.at[u["record_id"], "note"] = f"re-screened 2026-12-06 ({folder}): {u['note']} | earlier: {old_note}"
+                screening.at[u["record_id"], "note"] = (
+                    f"re-screened 2026-12-06 ({folder}): {u['note']} | earlier: {old_note}"
+                )
             tables["screening"] = screening.reset_index()
             log.append(f"RESCREEN {len(updates)} records from {folder}")
         path = base / "screening_new.csv"
@@ -142,7 +146,9 @@ def main() -> None:
                     continue
                 cell = (name, row_id, field)
                 if cell in seen_cells and seen_cells[cell][1] != value:
-                    log.append(f"CONFLICT {cell}: {seen_cells[cell][0]} said {seen_cells[cell][1]!r}, {folder} says {value!r}")
+                    log.append(
+                        f"CONFLICT {cell}: {seen_cells[cell][0]} said {seen_cells[cell][1]!r}, {folder} says {value!r}"
+                    )
                 seen_cells[cell] = (folder, value)
                 if field == "source_url":
                     current = frame.at[hits[0], field]
