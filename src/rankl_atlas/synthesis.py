@@ -776,7 +776,7 @@ def infer_spread_readings(measurements: pd.DataFrame, studies: pd.DataFrame, fin
     for spread in ("sd", "se"):
         effects = case_control_comparisons(measurements, studies, findings, spread=spread).effects
         readings[spread] = effects[effects["spread_unresolved"].astype(bool)].set_index("comparison_id")
-    both = readings["sd"].join(readings["se"][["p_student", "p_welch"]], rsuffix="_se")
+    both = readings["sd"].join(readings["se"][["p_student", "p_welch"]].add_suffix("_se"))
     out: dict[str, list[tuple[str, str]]] = {}
     for comparison_id, row in both.iterrows():
         printed = read_printed_p(None if pd.isna(row["paper_p"]) else row["paper_p"], row["paper_p_text"] or None)

@@ -1,4 +1,5 @@
-"""The Synthesis page under the bundled data, narrow filters, no poolable stratum, and poolable synthetic data."""
+"""The Synthesis page: answers pooled across kits on the bundled data, the settings in the URL, poolable synthetic
+data, the strict per-kit view and empty filters."""
 
 from __future__ import annotations
 
@@ -11,18 +12,38 @@ def texts(elements) -> str:
     return " ".join(e.value for e in elements)
 
 
-def test_synthesis_runs_on_the_bundled_data_without_poolable_strata():
+def frame_with(at, column: str):
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_the_bundled_data_pool_case_control_questions_across_kits_at_the_default_filters():
     at = run_app("synthesis")
     assert not at.exception
-    assert "No stratum is poolable" in texts(at.warning)
-    strata = [d.value for d in at.dataframe if "poolable" in d.value.columns][0]
-    assert not strata["poolable"].any()
+    answers = frame_with(at, "Pooled g")
+    pooled = answers[answers["Not pooled because"] == ""]
+    assert len(pooled) >= 1 and (pooled["Studies (k)"] >= 2).all()
+    assert pooled["95% CI"].str.contains(" to ").all()
+    assert any("python -m rankl_atlas pool" in c.value for c in at.code)
+    mirror = frame_with(at, "Pooled r")
+    assert mirror["Question"].str.contains("Bone mineral density").any()
+    published = frame_with(at, "Published 95% CI")
+    assert len(published) >= 1 and published["Agreement"].str.len().gt(0).all()
+
+
+def test_settings_live_in_the_url_and_the_spread_reading_changes_what_is_pooled():
+    at = run_app("synthesis")
+    before = frame_with(at, "Pooled g")
+    at.segmented_control(key="spread").set_value("sd").run()
+    assert not at.exception
+    assert at.query_params["spread"] in ("sd", ["sd"])
+    after = frame_with(at, "Pooled g")
+    assert after["Studies (k)"].sum() > before["Studies (k)"].sum()  # unresolved '±' now enter, read as SD
 
 
 def test_synthesis_with_a_filter_that_leaves_no_case_control_pair():
-    at = run_app("synthesis", {"disease": ["rheumatoid_arthritis"]})
+    at = run_app("synthesis", {"disease": ["paget_disease"]})
     assert not at.exception
-    assert "nothing to put on a forest plot" in texts(at.info)
+    assert "No case–control" in texts(at.info)
 
 
 def test_synthesis_with_filters_that_keep_nothing_offers_a_reset():
@@ -31,16 +52,19 @@ def test_synthesis_with_filters_that_keep_nothing_offers_a_reset():
     assert any("match the current filters" in i.value for i in at.info)
 
 
-def test_poolable_strata_are_pooled_per_kit_and_form(tmp_path, monkeypatch):
+def test_poolable_data_pool_across_kits_with_a_kit_subgroup_test_and_strictly_per_kit(tmp_path, monkeypatch):
+    """Five RANKL studies (3 Biomedica free, 2 Immundiagnostik total) pool to one answer with k = 5 and a kit
+    subgroup test; the strict view still pools each named kit on its own."""
     monkeypatch.setenv(DATA_ENV, str(write_poolable_dataset(tmp_path)))
     at = run_app("synthesis")
     assert not at.exception
-    strata = [d.value for d in at.dataframe if "poolable" in d.value.columns][0].set_index("assay_vendor")
+    answers = frame_with(at, "Pooled g").set_index("Question")
+    ra = answers.loc["Rheumatoid arthritis · RANKL · cases vs controls"]
+    assert ra["Studies (k)"] == 5 and ra["Kit subgroups differ? (p)"] == ra["Kit subgroups differ? (p)"]
+    assert "Subgroups by the kit" in texts(at.markdown)
+    strata = frame_with(at, "poolable").set_index("assay_vendor")
     assert strata.loc["Biomedica", "poolable"] and strata.loc["Biomedica", "k_studies"] == 3
     assert strata.loc["Immundiagnostik", "poolable"] and strata.loc["Immundiagnostik", "k_studies"] == 2
-    assert not strata.loc["R&D Systems", "poolable"]
-    assert "free" in strata.loc["Biomedica", "stratum"] and "total" in strata.loc["Immundiagnostik", "stratum"]
-    assert "never pooled" in texts(at.caption)
     at.segmented_control(key="method").set_value("pm").run()
-    strata_pm = [d.value for d in at.dataframe if "poolable" in d.value.columns][0]
+    strata_pm = frame_with(at, "poolable")
     assert set(strata_pm.loc[strata_pm["poolable"], "method"]) == {"Paule-Mandel"}
