@@ -24,15 +24,14 @@ DERIVED = {"include": "Converted too", "exclude": "Means only"}
 SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
 
 with st.container(border=True):
-    c1, c2, c3 = st.columns(3)
+    c1, c2 = st.columns(2)
     with c1:
         method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
         hk = ui.url_choice("hk", HK, "off", "Confidence interval")
+        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
     with c2:
         spread = ui.url_choice("spread", SPREAD, "exclude", "Unlabelled '± x' (SD or SE not said)")
         derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
-    with c3:
-        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
 
 settings = answers.Settings(
     method=method,
@@ -60,7 +59,7 @@ else:
         "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
     )
     ui.table(atlas_tables.labelled_answers(table), key="smd_answers")
-    options = list(pooled_rows["question"])
+    options = list(pooled_rows.sort_values(["k", "n_total"], ascending=False)["question"])  # largest first
     if options:
         ui.init_from_url("question", options, options[0])
         chosen = st.selectbox("Open one question", options, key="question")
@@ -109,6 +108,7 @@ else:
             ],
             table,
             evidence.correlations,
+            evidence.ratios,
         )
         if not published.empty:
             st.subheader("Published meta-analyses of this question")
@@ -159,7 +159,7 @@ if not unpooled.empty:
 
 # --- Published meta-analyses ---------------------------------------------------------------------------
 st.header("Published meta-analyses beside the atlas")
-beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations)
+beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations, evidence.ratios)
 if beside.empty:
     st.info("No published meta-analysis is curated yet.")
 else:

@@ -8,6 +8,9 @@ pool --condition C --analyte A --family F [--related R] [--kit-subgroups] [--for
     Print the pooled result the Synthesis page shows for one question (the same function), e.g.
     python -m rankl_atlas pool --condition rheumatoid_arthritis --analyte opg --family cases_vs_controls
 
+report [--out docs/synthesis.md]
+    Write the pooled answers at the default view beside every published meta-analysis (Markdown).
+
 infer-spread [--source DIR]
     Decide what each unlabelled '± x' is (SD or SE) from the paper's own test, and record spread_basis
     (with the computation in notes) in DIR/measurements.csv. Run `make data` afterwards.
@@ -118,6 +121,17 @@ def _infer_spread(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    tables = load_tables(args.data)
+    version = json.loads((args.data / "datapackage.json").read_text(encoding="utf-8")).get("version", "")
+    text = answers.synthesis_report(tables, version)
+    if args.out:
+        write_atomic(args.out, text.encode("utf-8"))
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rankl_atlas", description="RANKL Atlas curator commands.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -155,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     pool.add_argument("--filters", default="", help="the page's URL query, e.g. 'year=2000&year=2015' (default: none)")
     pool.add_argument("--data", type=Path, default=BUNDLED_DATA, help="data folder (default: the bundled dataset)")
     pool.set_defaults(handler=_pool)
+
+    report = commands.add_parser("report", help="write docs/synthesis.md: pooled answers beside published reviews")
+    report.add_argument("--data", type=Path, default=BUNDLED_DATA)
+    report.add_argument("--out", type=Path, default=None, help="file to write (default: print)")
+    report.set_defaults(handler=_report)
 
     spread = commands.add_parser("infer-spread", help="decide unlabelled '±' (SD or SE) from the paper's own test")
     spread.add_argument("--source", type=Path, default=Path("data/source"), help="curated CSV folder")

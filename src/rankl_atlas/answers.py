@@ -270,6 +270,8 @@ def mirror_bone(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
 # --- Ratios from prognostic studies --------------------------------------------------------------
 
 RATIO_MEASURES = ("hr", "or", "rr")
+#: What a ratio predicts, where the related_to label reads oddly as an outcome.
+OUTCOME = {"condition": "having the condition", "other": "other outcome"}
 RATIO_KEYS = ["condition_group", "analyte", "effect_measure", "related_to", "contrast", "contrast_key"]
 
 
@@ -311,7 +313,7 @@ def ratio_answers(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
         out.append(
             {
                 "question": f"{label('condition_group', k['condition_group'])} · {ANALYTE.get(k['analyte'], k['analyte'])} → "
-                f"{RELATED_TO.get(k['related_to'], k['related_to'])}",
+                f"{OUTCOME.get(k['related_to'], RELATED_TO.get(k['related_to'], k['related_to']))}",
                 **{c: k[c] for c in RATIO_KEYS if c != "contrast_key"},
                 "measure": EFFECT_MEASURE.get(k["effect_measure"], k["effect_measure"]),
                 "contrast_text": contrast_text,
@@ -360,40 +362,47 @@ def agreement_sentence(
 
 
 def review_label(review: pd.Series) -> str:
-    """'Wang 2017'; a review whose author or year no page printed says so."""
-    author = "" if pd.isna(review["first_author"]) else str(review["first_author"]).split()[0]
-    year = "year not printed" if pd.isna(review["year"]) else str(int(review["year"]))
-    return f"{author or 'Authors not printed'} {year}"
+    """A review named by the one label rule of studies: 'Wang 2017', or its title's first words when no page
+    printed its authors, 'n.d.' when none printed its year."""
+    surname = str(review["first_author"]).split()[0] if pd.notna(review["first_author"]) else pd.NA
+    one = pd.DataFrame([{"study_id": review["ma_id"], "first_author": surname,
+                         "title": review["title"] if pd.notna(review["title"]) else "Untitled review",
+                         "year": review["year"]}])  # fmt: skip
+    return str(study_label_map(one).iloc[0])
 
 
-def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: pd.DataFrame) -> pd.DataFrame:
-    """Each published pooled result (SMD or r) beside the atlas's estimate of the same condition × analyte ×
-    family (and related variable for r), with both k's and the agreement sentence."""
+def published_beside_atlas(
+    meta: pd.DataFrame, smd: pd.DataFrame, correlations: pd.DataFrame, ratios: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each published pooled result beside the atlas's estimate of the same condition × analyte × family (and, for
+    r, the condition's pooled correlations; for HR/OR/RR the atlas's pooled ratios of that measure), with both k's
+    and a sentence on agreement. Ratios are compared by eye: a review's contrast may differ from the atlas's."""
     rows = []
     for _, m in meta.iterrows():
         measure = m["measure"]
         atlas = pd.DataFrame()
+        estimate_col = "estimate"
         if measure == "smd" and not smd.empty:
             atlas = smd[(smd["condition_group"] == m["condition_group"]) & (smd["analyte"] == m["analyte"])
                         & (smd["family"] == m["comparison_family"])]  # fmt: skip
-            estimate_col = "estimate"
         elif measure in ("r", "z") and not correlations.empty and "condition_group" in correlations:
             atlas = correlations[(correlations["condition_group"] == m["condition_group"])
                                  & (correlations["analyte"] == m["analyte"])]  # fmt: skip
             estimate_col = "pooled_r"
-        else:
-            estimate_col = "estimate"
         a = atlas.iloc[0] if len(atlas) == 1 else None
         k = int(a["k"]) if a is not None else 0
         atlas_ci = (a["ci_low"], a["ci_high"]) if a is not None else None
-        if measure not in ("smd", "r", "z"):
-            sentence = f"The atlas pools no {measure.upper()} of this kind: compared by eye only."
-        else:
+        if measure in ("smd", "r", "z"):
             sentence = agreement_sentence(atlas_ci, k, (m["ci_low"], m["ci_high"]))
+        elif measure in RATIO_MEASURES:
+            sentence = _ratio_sentence(m, ratios)
+        else:
+            sentence = "A pooled mean difference keeps the kits' units: the atlas pools unit-free g instead."
         rows.append(
             {
                 "review": review_label(m),
                 "ma_id": m["ma_id"],
+                "condition": m["condition"],
                 "condition_group": m["condition_group"],
                 "analyte": m["analyte"],
                 "family": m["comparison_family"],
@@ -423,6 +432,21 @@ def published_beside_atlas(meta: pd.DataFrame, smd: pd.DataFrame, correlations: 
     for column in numeric if len(out) else []:
         out[column] = out[column].astype("Float64").astype(float)
     return out
+
+
+def _ratio_sentence(review: pd.Series, ratios: pd.DataFrame | None) -> str:
+    same = pd.DataFrame()
+    if ratios is not None and not ratios.empty:
+        same = ratios[(ratios["condition_group"] == review["condition_group"]) & (ratios["analyte"] == review["analyte"])
+                      & (ratios["effect_measure"] == review["measure"]) & (ratios["k"] >= MIN_K)]  # fmt: skip
+    name = EFFECT_MEASURE.get(review["measure"], review["measure"]).lower()
+    if same.empty:
+        return f"The atlas has too few studies to pool a {name} for this condition and analyte."
+    listed = "; ".join(
+        f"{r.pooled:.2f} ({r.ci_low:.2f} to {r.ci_high:.2f}), k = {r.k}, {r.contrast_text.lower()}"
+        for r in same.itertuples()
+    )
+    return f"The atlas's pooled {name}s for this condition and analyte: {listed}. Contrasts may differ: compare by eye."
 
 
 # --- One question, for the page and the command line alike ----------------------------------------
@@ -532,3 +556,78 @@ def answer_question(
             if related_to:
                 table = table[table["related_to"] == related_to]
     return QuestionResult(question, table.reset_index(drop=True), subgroups)
+
+
+# --- docs/synthesis.md --------------------------------------------------------------------------------
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    return "" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
+
+def _ci_text(low: object, high: object) -> str:
+    return "" if pd.isna(low) or pd.isna(high) else f"{_fmt(low)} to {_fmt(high)}"
+
+
+def synthesis_report(tables: Tables, version: str = "") -> str:
+    """docs/synthesis.md: every pooled answer at the default filters, and every published meta-analysis beside
+    the atlas's own estimate (regenerated with ``python -m rankl_atlas report``; a test keeps it current)."""
+    from rankl_atlas.filters import Filters, apply_filters  # the report uses the page's default view
+
+    default = apply_filters(tables, Filters())
+    evidence = gather_evidence(default)
+    as_sd = gather_evidence(default, Settings(spread="sd"))
+    smd = evidence.smd_table
+    pooled = smd[smd["reason"] == ""]
+    lines = [
+        "# Synthesis: the atlas's pooled answers beside published meta-analyses",
+        "",
+        f"Generated by `python -m rankl_atlas report` from the bundled dataset{f' v{version}' if version else ''} at "
+        "the default filters (humans, curated studies) and the Synthesis page's default settings "
+        "(DerSimonian-Laird, Wald CI, unlabelled '±' left out, medians converted unless skewed, discordant rows "
+        "left out). Methods: the page's *Methods* section.",
+        "",
+        "## Cases vs controls: Hedges' g pooled across kits",
+        "",
+        f"{len(pooled)} of {len(smd)} condition × analyte questions have at least two usable studies "
+        f"({len(as_sd.smd_table[as_sd.smd_table['reason'] == ''])} when unlabelled '±' are read as SD).",
+        "",
+        "| question | k | n | g | 95% CI | 95% PI | I² % | kit subgroups p | studies |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in pooled.itertuples():
+        lines.append(
+            f"| {r.question} | {r.k} | {r.n_total} | {_fmt(r.estimate)} | {_ci_text(r.ci_low, r.ci_high)} | "
+            f"{_ci_text(r.pi_low, r.pi_high)} | {_fmt(r.i2_percent, 0)} | {_fmt(r.kit_subgroup_p, 3)} | {r.studies} |"
+        )
+    lines += ["", "## Does serum mirror bone? Pooled r with BMD and bone turnover markers (all conditions)", ""]
+    lines += ["| question | k | n | r | 95% CI | 95% PI | I² % | ρ converted |", "|---|---|---|---|---|---|---|---|"]
+    for r in evidence.mirror.itertuples():
+        lines.append(
+            f"| {r.question} | {r.k} | {r.n_total} | {_fmt(r.pooled_r)} | {_ci_text(r.ci_low, r.ci_high)} | "
+            f"{_ci_text(r.pi_low, r.pi_high)} | {_fmt(r.i2_percent, 0)} | {r.rho_converted} |"
+        )
+    beside = published_beside_atlas(tables.meta_analyses, smd, evidence.correlations, evidence.ratios)
+    lines += [
+        "",
+        "## Published meta-analyses beside the atlas",
+        "",
+        f"{len(beside)} pooled results from {tables.meta_analyses['title'].nunique(dropna=False)} reviews "
+        "(`data/source/meta_analyses.csv`, searched and screened as logged in `data/search/meta_analyses/`).",
+        "",
+        "| review | condition (as named) | analyte | measure | published (95% CI) | k | atlas (95% CI) | atlas k | agreement |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in beside.itertuples():
+        published = (
+            f"{_fmt(r.published)} ({_ci_text(r.published_ci_low, r.published_ci_high)})"
+            if pd.notna(r.published)
+            else "not printed"
+        )
+        atlas = f"{_fmt(r.atlas)} ({_ci_text(r.atlas_ci_low, r.atlas_ci_high)})" if pd.notna(r.atlas) else ""
+        k = "" if pd.isna(r.published_k) else int(r.published_k)
+        lines.append(
+            f"| {r.review} | {r.condition} | {label('analyte', r.analyte)} | {r.measure} | {published} | {k} | "
+            f"{atlas} | {r.atlas_k} | {r.agreement} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -568,7 +568,8 @@ def labelled_published(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Review": frame["review"],
-            "Condition": frame["condition_group"].map(lambda c: label("condition_group", c)),
+            "Condition (as the review names it)": frame["condition"].fillna(""),
+            "Condition group": frame["condition_group"].map(lambda c: label("condition_group", c)),
             "Analyte": frame["analyte"].map(lambda c: label("analyte", c)),
             "Measure": frame["measure"].map(lambda c: label("measure", c)),
             "Published": frame["published"].round(2),

@@ -68,7 +68,11 @@ def test_hartung_knapp_widens_the_bcg_interval_with_t_on_k_minus_1():
 
 @pytest.mark.parametrize(
     "effects, variances, words",
-    [([0.2, np.nan], [0.1, 0.1], "not a finite"), ([0.2, 0.4], [0.1, 0.0], "zero"), ([0.2, 0.4], [0.1, -1], "negative")],
+    [
+        ([0.2, np.nan], [0.1, 0.1], "not a finite"),
+        ([0.2, 0.4], [0.1, 0.0], "zero"),
+        ([0.2, 0.4], [0.1, -1], "negative"),
+    ],
 )
 def test_pool_refuses_a_nan_effect_or_a_variance_that_is_not_positive(effects, variances, words):
     with pytest.raises(pooling.PoolingRefused, match=words):
@@ -311,3 +315,12 @@ def test_the_pool_command_prints_the_same_numbers_as_the_page_function():
     assert printed["k"] == row["k"]
     assert printed["estimate"] == pytest.approx(row["estimate"])
     assert (printed["ci_low"], printed["ci_high"]) == pytest.approx((row["ci_low"], row["ci_high"]))
+
+
+def test_docs_synthesis_md_is_the_report_of_the_bundled_data():
+    """docs/synthesis.md tabulates every published comparison: it must be regenerated when the data change."""
+    version = json.loads((DATA / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    expected = answers.synthesis_report(load_tables(DATA), version)
+    assert (ROOT / "docs" / "synthesis.md").read_text(encoding="utf-8") == expected, (
+        "run `python -m rankl_atlas report --out docs/synthesis.md`"
+    )
