@@ -53,10 +53,14 @@ if not ui.nothing_left(ctx, rows, "measurements with a value"):
             ctx,
             key=f"talk_{analyte}",
             alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
-            f"units converted with {weight.kda:g} kDa ({weight.source}; provisional, open circles); grey bands: the "
-            "kit's stated detection limit.",
+            f"units converted with the kit's calibrator weight where its catalogue entry states one "
+            f"({int((part['weight_used'] == 'kit calibrator weight').sum())} values), else the generic {weight.kda:g} kDa "
+            f"({weight.source}; provisional, flagged: {int((part['weight_used'] == 'generic weight (flagged)').sum())} "
+            "values, open circles); grey bands: the kit's stated detection limit.",
             data=lambda part=part: atlas_tables.labelled(
-                part.reindex(columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted"]),
+                part.reindex(
+                    columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted", "weight_used"]
+                ),
                 "measurements",
             ),
         )

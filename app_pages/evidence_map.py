@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rankl_atlas import charts, ui
+from rankl_atlas import answers, charts, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import COMPARISON_FAMILY, DIRECTION_CLASS_LABEL
 
@@ -56,6 +56,11 @@ def evidence_map() -> None:
         if direction_class in DIRECTION_CLASS_LABEL:
             heading += f" · {DIRECTION_CLASS_LABEL[direction_class].lower()}"
         st.subheader(ui.heading_text(f"{heading} ({FAMILIES[family].lower()})"))
+        if rows == "related_to" and family == "association":
+            pooled = answers.pooled_r_for_cell(shown_findings, ctx.tables.studies, row_code, analyte)
+            if not pooled.empty:
+                st.markdown("**Pooled correlation for this cell (all its studies, every direction):**")
+                ui.table(atlas_tables.labelled_correlations(pooled), key="cell_pooled_r")
         if shown.empty:
             st.info("No findings in this cell under the current filters.")
         else:

@@ -132,6 +132,24 @@ else:
         "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
     )
     ui.table(atlas_tables.labelled_correlations(evidence.mirror), key="mirror")
+    large = evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL]
+    chosen_rows = answers.pooled_correlation_rows(evidence.correlation_rows, answers.MIRROR_KEYS)
+    for question in large.itertuples():
+        rows_z = chosen_rows[
+            (chosen_rows["analyte"] == question.analyte) & (chosen_rows["related_to"] == question.related_to)
+        ]
+        pooled_z = pooling.pool(rows_z["y"], rows_z["v"], method)
+        egger = pooling.egger_test(rows_z["y"], rows_z["v"])
+        ui.chart(
+            charts.build_funnel_plot(rows_z, pooled_z),
+            ctx,
+            key=f"funnel_{question.analyte}_{question.related_to}",
+            alt=f"Funnel plot for {question.question} (Fisher's z, k = {len(rows_z)}).",
+            data=rows_z[["study", "r", "n_used", "y", "v"]],
+        )
+        st.caption(
+            f"Egger's test ({pooling.EGGER_1997}): intercept {egger.intercept:.2f} (SE {egger.se:.2f}), p = {egger.p:.3f}."
+        )
 tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
 if not tissue.empty:
     st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")

@@ -226,8 +226,7 @@ def correlation_answers(
 ) -> pd.DataFrame:
     """Pooled r (Fisher's z back-transformed) per stratum: k, n, r with 95 % CI and PI, τ² (z scale), I²."""
     keys = keys or CORRELATION_KEYS
-    usable = rows[rows["reason"] == ""]
-    chosen = _one_per_study(usable, keys, "n_used")
+    chosen = pooled_correlation_rows(rows, keys)
     out = []
     for key, part in chosen.groupby(keys, sort=True):
         key_dict = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
@@ -254,6 +253,12 @@ def correlation_answers(
     return pd.DataFrame(out)
 
 
+def pooled_correlation_rows(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The correlation rows that enter pooling: usable, one per study per stratum (its largest n)."""
+    return _one_per_study(rows[rows["reason"] == ""], keys, "n_used")
+
+
+MIRROR_KEYS = ["analyte", "related_to"]
 MIRROR_TARGETS = ("bmd", "bone_turnover_marker")
 MIRROR_ANALYTES = ("rankl", "opg", "rankl_opg_ratio", "opg_rankl_ratio")
 
@@ -264,7 +269,7 @@ def mirror_bone(rows: pd.DataFrame, method: str = "dl") -> pd.DataFrame:
     subset = rows[rows["related_to"].isin(MIRROR_TARGETS) & rows["analyte"].isin(MIRROR_ANALYTES)]
     if subset.empty:
         return pd.DataFrame()
-    return correlation_answers(subset, ["analyte", "related_to"], method)
+    return correlation_answers(subset, MIRROR_KEYS, method)
 
 
 # --- Ratios from prognostic studies --------------------------------------------------------------
@@ -631,3 +636,14 @@ def synthesis_report(tables: Tables, version: str = "") -> str:
             f"{atlas} | {r.atlas_k} | {r.agreement} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def pooled_r_for_cell(findings: pd.DataFrame, studies: pd.DataFrame, related_to: str, map_analyte: str) -> pd.DataFrame:
+    """The pooled correlation behind an evidence-map cell of the relates-to view (across conditions): RANKL, OPG,
+    or both ratio orientations for the map's ratio column."""
+    analytes = ("rankl_opg_ratio", "opg_rankl_ratio") if map_analyte == "ratio" else (map_analyte,)
+    chosen = findings[(findings["related_to"] == related_to) & findings["analyte"].isin(analytes)]
+    rows = correlation_rows(chosen, studies, study_label_map(studies))
+    if rows.empty:
+        return pd.DataFrame()
+    return correlation_answers(rows, ["analyte", "related_to"])

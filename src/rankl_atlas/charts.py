@@ -26,6 +26,7 @@ from rankl_atlas.schema import (
     RELATED_TO,
     STUDY_KIND,
     UNIT,
+    UNITS,
     label,
 )
 from rankl_atlas.search_log import EXCLUSION_REASON
@@ -967,20 +968,34 @@ def kit_rows(measurements: pd.DataFrame, studies: pd.DataFrame, assays: pd.DataF
         + rows["analyte_form"].map(lambda c: label("analyte_form", c).lower())
     )
     rows["healthy"] = rows["group_role"].isin(HEALTHY_ROLES) | (rows["condition_group"] == "healthy_population")
+    kit_kda = rows["assay_id"].map(assays.set_index("assay_id")["calibrator_mw_kda"]).astype("Float64")
     rows["value_pmol_l"] = [
-        convert_unit(v, a, u, "pmol_l")
-        for v, a, u in zip(rows["value"].astype(float), rows["analyte"], rows["unit"], strict=True)
+        convert_unit(v, a, u, "pmol_l", form, None if pd.isna(k) else float(k))
+        for v, a, u, form, k in zip(
+            rows["value"].astype(float), rows["analyte"], rows["unit"], rows["analyte_form"], kit_kda, strict=True
+        )
     ]
     rows["converted"] = rows["unit"] != "pmol_l"
+    mass = rows["unit"].map(lambda u: UNITS[u].kind == "mass")
+    rows["weight_used"] = np.where(
+        ~mass, "", np.where(kit_kda.notna().to_numpy(dtype=bool), "kit calibrator weight", "generic weight (flagged)")
+    )
     return rows
 
 
 def kit_lod_pmol_l(assays: pd.DataFrame) -> pd.Series:
     """assay_id -> the kit's stated limit of detection in pmol/L (kits without a stated LOD and unit left out)."""
-    known = assays[assays["lod"].notna() & assays["unit"].notna()]
+    known = assays[assays["lod"].notna() & assays["unit"].isin(CONCENTRATION_UNITS)]
     values = [
-        convert_unit(float(v), a, u, "pmol_l")
-        for v, a, u in zip(known["lod"], known["analyte"], known["unit"], strict=True)
+        convert_unit(float(v), a, u, "pmol_l", form, None if pd.isna(k) else float(k))
+        for v, a, u, form, k in zip(
+            known["lod"],
+            known["analyte"],
+            known["unit"],
+            known["form_detected"],
+            known["calibrator_mw_kda"],
+            strict=True,
+        )
     ]
     return pd.Series(values, index=known["assay_id"].to_numpy(), dtype=float)
 
