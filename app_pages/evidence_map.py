@@ -55,7 +55,7 @@ def evidence_map() -> None:
         heading = f"{charts.MAP_ROWS[rows].get(row_code, row_code)} · {charts.MAP_ANALYTES.get(analyte, analyte)}"
         if direction_class in DIRECTION_CLASS_LABEL:
             heading += f" · {DIRECTION_CLASS_LABEL[direction_class].lower()}"
-        st.subheader(ui.heading_text(f"{heading} ({FAMILIES[family].lower()})"))
+        st.subheader(ui.heading_text(f"{heading} · {FAMILIES[family].lower()}"))
         if rows == "related_to" and family == "association":
             pooled = answers.pooled_r_for_cell(shown_findings, ctx.tables.studies, row_code, analyte)
             if not pooled.empty:

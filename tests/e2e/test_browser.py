@@ -11,6 +11,7 @@ import pytest
 from rankl_atlas import charts
 from rankl_atlas.data import DATA_ENV, load_metadata, load_tables
 from rankl_atlas.filters import Filters, apply_filters
+from rankl_atlas.schema import DIRECTION_CLASS_LABEL
 from tests.conftest import DATA
 from tests.e2e.conftest import app_errors, count_text, open_page, start_server, stop_server, wait_for_app
 from tests.poolable import write_poolable_dataset
@@ -75,7 +76,7 @@ def test_a_filter_change_updates_chart_and_url_and_the_url_restores_it_everywher
     page.wait_for_timeout(500)
     ticks_after = year_ticks(page)
     myeloma_years = sorted(
-        TABLES.studies.loc[TABLES.studies["condition_group"] == "multiple_myeloma", "year"].astype(str)
+        TABLES.studies.loc[TABLES.studies["condition_group"] == "multiple_myeloma", "year"].dropna().astype(int)
     )
     assert ticks_after != ticks_before
     years = [int(y) for y in myeloma_years]
@@ -105,7 +106,9 @@ def test_sidebar_navigation_keeps_the_filters_in_the_url(server, page):
 
 
 @pytest.mark.e2e
-def test_clicking_an_evidence_map_cell_lists_its_studies(server, page):
+def test_clicking_an_evidence_map_square_lists_only_that_squares_findings(server, page):
+    """A square counts studies of one family (cases vs controls by default) and one direction; its click lists
+    exactly those findings, not the whole cell."""
     open_page(page, f"{server.url}/evidence-map?disease=multiple_myeloma")
     chart = page.locator("[data-testid='stPlotlyChart']").first
     chart.scroll_into_view_if_needed()
@@ -115,14 +118,22 @@ def test_clicking_an_evidence_map_cell_lists_its_studies(server, page):
     listing = page.locator("[data-testid='stText']", has_text="finding(s):").first
     listing.wait_for(timeout=15_000)
     listed = listing.inner_text()
-    cell = page.locator("h3", has_text="Multiple myeloma ·").first.inner_text()
-    analyte = {label: code for code, label in charts.MAP_ANALYTES.items()}[cell.split("·")[1].strip()]
+    heading = page.locator("h3", has_text="Multiple myeloma ·").first.inner_text()
+    parts = [p.strip() for p in heading.split("·")]
+    analyte = {label: code for code, label in charts.MAP_ANALYTES.items()}[parts[1]]
+    direction_class = {label.lower(): code for code, label in DIRECTION_CLASS_LABEL.items()}[parts[2]]
+    assert parts[3] == "cases vs controls"
     kept = apply_filters(TABLES, Filters(disease=("multiple_myeloma",)))
-    in_cell = charts.findings_in_cell(kept.findings, TABLES.studies, "condition_group", "multiple_myeloma", analyte)
-    for name in set(in_cell["study"]):
+    square = charts.findings_in_cell(
+        charts.of_family(kept.findings, "cases_vs_controls"), TABLES.studies, "condition_group", "multiple_myeloma",
+        analyte, direction_class,
+    )  # fmt: skip
+    whole_cell = charts.findings_in_cell(kept.findings, TABLES.studies, "condition_group", "multiple_myeloma", analyte)
+    assert len(square) < len(whole_cell)  # the list is the square's, not the cell's
+    for name in set(square["study"]):
         assert name in listed
-    assert f"{in_cell['study_id'].nunique()} stud(ies)" in listed
-    assert f"{len(in_cell)} finding(s)" in listed
+    assert f"{square['study_id'].nunique()} stud(ies)" in listed
+    assert f"{len(square)} finding(s)" in listed
 
 
 @pytest.mark.e2e
@@ -149,11 +160,11 @@ def test_study_permalink_opens_that_study(server, page):
 
 
 @pytest.mark.e2e
-def test_synthesis_page_says_when_nothing_can_be_pooled_or_plotted(server, page):
+def test_synthesis_page_pools_the_bundled_data_and_says_when_nothing_can_be_compared(server, page):
     open_page(page, f"{server.url}/synthesis")
-    assert page.get_by_text("No stratum is poolable").is_visible()
-    open_page(page, f"{server.url}/synthesis?disease=rheumatoid_arthritis")
-    assert page.get_by_text("nothing to put on a forest plot", exact=False).is_visible()
+    assert page.get_by_text("condition × analyte questions have at least two studies to pool").is_visible()
+    open_page(page, f"{server.url}/synthesis?disease=paget_disease")
+    assert page.get_by_text("No case–control pair under the current filters", exact=False).first.is_visible()
 
 
 @pytest.mark.e2e
