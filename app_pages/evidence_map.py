@@ -9,12 +9,10 @@ from rankl_atlas.schema import COMPARISON_FAMILY, DIRECTION_CLASS_LABEL
 ctx = ui.context()
 st.title("Evidence map")
 st.markdown(
-    "Inside each cell, one coloured square per direction, labelled with its number of studies: "
-    "**red-orange** higher / increase / positive association, **blue** lower / decrease / negative, **grey** no difference "
-    "or no association, **wine** mostly undetectable, **sand** direction not stated. A pale square with a dash means "
-    "**no findings** for that cell. Hover a square for its number of findings. "
+    "Inside each cell, one coloured square per direction, labelled with its number of studies (colours in the legend "
+    "under the map). A pale square with a dash means **no findings** for that cell, never a zero count. "
     "The map shows one **comparison family** at a time (cases vs controls by default), so a cell never mixes a "
-    "difference from controls with a change after treatment or an association. "
+    "difference from controls with a change after treatment or an association. Click a square to list its findings. "
     "Switch the rows to *what the level relates to* to ask the review's question: does serum RANKL mirror bone?"
 )
 ui.count_line(ctx)

@@ -54,11 +54,11 @@ if table.empty:
     )
 else:
     st.markdown(
-        f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions have at least two studies to pool. "
+        f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions (cases vs controls) have at least two studies to pool. "
         "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
         "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
     )
-    ui.table(atlas_tables.labelled_answers(table), key="smd_answers")
+    ui.table(atlas_tables.labelled_answers(table), key="smd_answers", column_config=ui.ANSWER_COLUMN_CONFIG)
     options = list(pooled_rows.sort_values(["k", "n_total"], ascending=False)["question"])  # largest first
     if options:
         ui.init_from_url("question", options, options[0])
@@ -131,7 +131,7 @@ else:
         "Pooled r (Fisher's z, random effects) of serum RANKL, OPG and their ratios with **bone mineral density** "
         "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
     )
-    ui.table(atlas_tables.labelled_correlations(evidence.mirror), key="mirror")
+    ui.table(atlas_tables.labelled_correlations(evidence.mirror), key="mirror", column_config=ui.ANSWER_COLUMN_CONFIG)
     large = evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL]
     chosen_rows = answers.pooled_correlation_rows(evidence.correlation_rows, answers.MIRROR_KEYS)
     for question in large.itertuples():

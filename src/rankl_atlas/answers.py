@@ -23,7 +23,7 @@ import pandas as pd
 from rankl_atlas import pooling, synthesis
 from rankl_atlas.data import Tables
 from rankl_atlas.labels import study_label_map
-from rankl_atlas.schema import ANALYTE, COMPARISON_FAMILY, CONTRAST, EFFECT_MEASURE, RELATED_TO, label
+from rankl_atlas.schema import ANALYTE, COMPARISON_FAMILY, CONTRAST, EFFECT_MEASURE, RELATED_TO, UNITS, label
 
 MIN_K = 2
 
@@ -62,7 +62,10 @@ def smd_rows(effects: pd.DataFrame, include_discordant: bool = False) -> tuple[p
         form=[label("analyte_form", v) for v in effects["analyte_form"]],
     )
     reason = pd.Series("", index=rows.index, dtype=object)
-    reason[~rows["poolable_spread"].astype(bool)] = "spread not labelled SD or SE (switch 'Unlabelled ±' to include)"
+    relative = rows["unit"].isin([u for u, info in UNITS.items() if info.kind == "relative"]).fillna(False)
+    reason[relative.astype(bool)] = "relative unit (NPX, RFU, arbitrary): never pooled with concentrations"
+    unresolved = ~rows["poolable_spread"].astype(bool) & (reason == "")
+    reason[unresolved] = "spread not labelled SD or SE (switch 'Unlabelled ±' to include)"
     if not include_discordant:
         bad = rows["discordant"].astype(bool) & (reason == "")
         reason[bad] = "recomputed test disagrees with the paper's (" + rows.loc[bad, "agreement"].astype(str) + ")"

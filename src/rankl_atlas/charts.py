@@ -338,7 +338,9 @@ class Grid:
         )
         fig.update_yaxes(
             tickvals=list(range(len(self.row_codes))),
-            ticktext=[label(self.row_vocabulary, c) for c in self.row_codes],
+            ticktext=[
+                MAP_ROWS.get(self.row_vocabulary, {}).get(c) or label(self.row_vocabulary, c) for c in self.row_codes
+            ],
             range=[len(self.row_codes) - 0.5, -0.5],
             showgrid=False,
             zeroline=False,
@@ -909,8 +911,8 @@ def build_answer_forest(
     fig.update_yaxes(tickvals=[v for v, _ in lines], ticktext=[t for _, t in lines], range=[y + 0.2, -0.8],
                      showgrid=False, zeroline=False, automargin=True)  # fmt: skip
     fig.update_xaxes(title="Hedges' g (cases minus controls), 95% CI", zeroline=False)
-    return _layout(fig, height=max(280, 24 * y + 150), margin=dict(l=10, r=20, t=30, b=10),
-                   legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))  # fmt: skip
+    return _layout(fig, height=max(300, 24 * y + 190), margin=dict(l=10, r=20, t=30, b=80),
+                   legend=dict(orientation="h", yanchor="top", y=-0.2, x=0))  # fmt: skip
 
 
 def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:

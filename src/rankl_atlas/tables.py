@@ -41,7 +41,7 @@ def study_links(study: pd.Series) -> dict[str, str]:
         links["PubMed"] = pubmed_url(study["pmid"])
     if isinstance(study.get("doi"), str) and study["doi"]:
         links["DOI"] = doi_url(study["doi"])
-    if not links:
+    if "PubMed" not in links:  # a study without PMID (with or without a DOI) can still be found on PubMed
         links["Search PubMed by title"] = title_search_url(study["title"])
     return links
 
@@ -453,14 +453,14 @@ def _ci(low: pd.Series, high: pd.Series, digits: int = 2) -> pd.Series:
 
 
 def labelled_answers(table: pd.DataFrame) -> pd.DataFrame:
-    """The pooled case-control answers as a reader's table (labels, CI and PI as text, rounded numbers)."""
+    """The pooled case-control answers as a reader's table: the answer first (g, CI, k), then its spread."""
     return pd.DataFrame(
         {
-            "Question": table["question"],
-            "Studies (k)": table["k"],
-            "Participants": table["n_total"],
+            "Question": table["question"].str.replace(" · cases vs controls", "", regex=False),
             "Pooled g": table["estimate"].round(2),
             "95% CI": _ci(table["ci_low"], table["ci_high"]),
+            "Studies (k)": table["k"],
+            "Participants": table["n_total"],
             "95% prediction interval": _ci(table["pi_low"], table["pi_high"]),
             "I² (%)": table["i2_percent"].round(0),
             "τ²": table["tau2"].round(3),
@@ -514,14 +514,14 @@ def labelled_set_aside(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def labelled_correlations(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pooled correlations for display."""
+    """Pooled correlations for display: the answer first (r, CI, k), then its spread."""
     return pd.DataFrame(
         {
             "Question": frame["question"],
-            "Studies (k)": frame["k"],
-            "Participants": frame["n_total"],
             "Pooled r": frame["pooled_r"].round(2),
             "95% CI": _ci(frame["ci_low"], frame["ci_high"]),
+            "Studies (k)": frame["k"],
+            "Participants": frame["n_total"],
             "95% prediction interval": _ci(frame["pi_low"], frame["pi_high"]),
             "I² (%)": frame["i2_percent"].round(0),
             "ρ converted to r": frame["rho_converted"],

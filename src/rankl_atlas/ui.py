@@ -108,6 +108,9 @@ CATALOGUE_COLUMN_CONFIG = {
     "source_note": st.column_config.TextColumn("Source note", width="large"),
 }
 
+#: Pooled-answer tables: the question column narrow enough that the answer beside it shows on a phone.
+ANSWER_COLUMN_CONFIG = {"Question": st.column_config.TextColumn("Question", width="medium")}
+
 MAX_TABLE_ROWS = 2000
 PLOTLY_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 

@@ -59,7 +59,7 @@ def test_poolable_data_pool_across_kits_with_a_kit_subgroup_test_and_strictly_pe
     at = run_app("synthesis")
     assert not at.exception
     answers = frame_with(at, "Pooled g").set_index("Question")
-    ra = answers.loc["Rheumatoid arthritis · RANKL · cases vs controls"]
+    ra = answers.loc["Rheumatoid arthritis · RANKL"]
     assert ra["Studies (k)"] == 5 and ra["Kit subgroups differ? (p)"] == ra["Kit subgroups differ? (p)"]
     assert "Subgroups by the kit" in texts(at.markdown)
     strata = frame_with(at, "poolable").set_index("assay_vendor")
