@@ -28,32 +28,40 @@ def _point_kaleido_at_chromium() -> None:
             return
 
 
+def caption_lines(caption: str, source: str, width_px: int) -> list[str]:
+    """The caption and source line wrapped to the figure's width (about 6 px per character at 9 pt)."""
+    chars = max(30, int(width_px / 6.2))
+    return textwrap.wrap(caption, chars) + textwrap.wrap(source, chars)
+
+
 def publication_figure(fig: go.Figure, title: str, caption: str, source: str, width_px: int) -> go.Figure:
-    """A copy of fig with its title at the top and the filter caption and source line drawn under the plot."""
+    """A copy of fig with its title, and under it the filter caption and source line, inside the image: both sit
+    in the top margin (the legend keeps the bottom), wrapped to the column width, with a left inset."""
     out = go.Figure(fig)
-    chars = max(40, int(width_px / 6.5))
-    lines = textwrap.wrap(caption, chars) + textwrap.wrap(source, chars)
-    bottom = 60 + 15 * len(lines)
+    title_lines = textwrap.wrap(title, max(24, int(width_px / 8.5)))
+    lines = caption_lines(caption, source, width_px)
+    top = 24 + 18 * len(title_lines) + 13 * len(lines)
     out.update_layout(
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=14)),
+        title=dict(
+            text="<br>".join(title_lines),
+            x=0,
+            xref="container",
+            xanchor="left",
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad=dict(l=12, t=10),
+            font=dict(size=13),
+            subtitle=dict(text="<br>".join(lines), font=dict(size=9, color="#444444")),
+        ),
         width=width_px,
-        margin=dict(l=10, r=10, t=60, b=bottom + 40),
+        margin=dict(l=max(40, (fig.layout.margin.l or 0)), r=20, t=top + 16, b=max(40, fig.layout.margin.b or 0)),
         font=dict(size=10),
         showlegend=fig.layout.showlegend is not False,
     )
-    out.add_annotation(
-        text="<br>".join(lines),
-        x=0,
-        y=0,
-        xref="paper",
-        yref="paper",
-        xanchor="left",
-        yanchor="top",
-        yshift=-bottom + 10,
-        showarrow=False,
-        align="left",
-        font=dict(size=9, color="#444444"),
-    )
+    legend = fig.layout.legend
+    if legend.orientation == "h" and legend.y is not None and legend.y < 0:  # a legend under the plot clears the
+        out.update_layout(legend=dict(y=legend.y - 0.12))  # axis title, which is larger at print size
     return out
 
 
@@ -65,7 +73,8 @@ def figure_bytes(fig: go.Figure, title: str, caption: str, source: str, fmt: str
     figure = publication_figure(fig, title, caption, source, width_px)
     _point_kaleido_at_chromium()
     scale = DPI / PX_PER_INCH if fmt == "png" else 1
-    data = figure.to_image(format=fmt, width=width_px, height=height + 120, scale=scale)
+    extra = int(figure.layout.margin.t) - int(fig.layout.margin.t or 40)
+    data = figure.to_image(format=fmt, width=width_px, height=height + max(0, extra), scale=scale)
     if fmt == "png":
         data = _with_png_text(data, {"Title": title, "Description": caption, "Source": source})
     return data
