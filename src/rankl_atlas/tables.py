@@ -629,3 +629,49 @@ def bone_tissue_findings(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.Da
             "Effect": rows["effect_value"],
         }
     )
+
+
+# --- Every table a reader sees: labels, never codes ---------------------------------------------------------
+
+#: Column headers for raw names that would otherwise reach a reader (the rest: '_' → space, first letter capital).
+READER_LABELS = {
+    "study_id": "Study id", "finding_id": "Finding", "measurement_id": "Measurement", "k_studies": "Studies (k)",
+    "n": "n", "n_case": "n cases", "n_control": "n controls", "pct_undetectable": "Undetectable (%)",
+    "groups_with_share_undetectable": "Groups with a share undetectable", "i2_percent": "I² (%)", "tau2": "τ²",
+    "pooled_g": "Pooled g", "g": "Hedges' g", "var_g": "Variance of g", "se": "SE", "sd": "SD", "q1": "Q1",
+    "q3": "Q3", "ci_low": "95% CI low", "ci_high": "95% CI high", "p_text": "p (as printed)", "p_value": "p",
+    "q": "Q", "assay_vendor": "Kit vendor", "assay_id": "Kit", "analyte_form": "Form (free/total)",
+    "group_label": "Group", "group_role": "Role", "effect_measure": "Measure", "effect_value": "Effect",
+    "condition_group": "Condition", "related_to": "Relates to", "comparison_family": "Comparison family",
+    "spread_basis": "What '±' is", "value_pmol_l": "Value (pmol/L)", "weight_used": "Weight used",
+    "paper_p": "Paper's p", "paper_p_text": "Paper's p (as printed)", "lod": "LOD", "url": "URL", "doi": "DOI",
+    "pmid": "PMID", "ref_no": "Ref.",
+}  # fmt: skip
+#: Columns whose cells are vocabulary codes wherever they appear (names are the same in every table).
+CODE_COLUMNS = {
+    field.name: field.vocabulary for fields in TABLE_FIELDS.values() for field in fields if field.vocabulary
+}
+
+
+def column_label(name: str) -> str:
+    """A reader's header for a column name."""
+    if name in READER_LABELS:
+        return READER_LABELS[name]
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+        return str(name)  # already written for a reader
+    text = str(name).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def for_reader(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells holding vocabulary codes shown as their labels (unknown values stay as they are)."""
+    out = frame
+    for column in frame.columns:
+        vocabulary = CODE_COLUMNS.get(column)
+        if vocabulary is None or frame[column].dtype.kind in "fiub":
+            continue
+        if out is frame:
+            out = frame.copy()
+        codes = out[column].astype(object)
+        out[column] = codes.map(VOCABULARIES[vocabulary]).where(codes.isin(list(VOCABULARIES[vocabulary])), codes)
+    return out

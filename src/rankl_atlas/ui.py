@@ -389,8 +389,14 @@ def plain(text: str) -> str:
 
 
 def table(frame: pd.DataFrame, **kwargs):
-    """A read-only table: full width, no index, empty cells blank (not 'None')."""
-    return st.dataframe(frame, **{"hide_index": True, "width": "stretch", "placeholder": "", **kwargs})
+    """A read-only table: full width, no index, empty cells blank (not 'None'), headers and codes as a reader's
+    labels (a page's own column_config wins)."""
+    given = kwargs.pop("column_config", None) or {}
+    config = {c: st.column_config.Column(atlas_tables.column_label(c)) for c in frame.columns if c not in given}
+    return st.dataframe(
+        atlas_tables.for_reader(frame),
+        **{"hide_index": True, "width": "stretch", "placeholder": "", "column_config": {**config, **given}, **kwargs},
+    )
 
 
 def heading_text(text: str) -> str:
