@@ -1,4 +1,5 @@
-"""Overview: what the atlas holds, studies per year by disease, and the review's message."""
+"""Overview: studies per year by disease first (a chart above the fold), then what the atlas holds and the
+review's message."""
 
 import streamlit as st
 
@@ -10,10 +11,35 @@ ctx = ui.context()
 st.title("RANKL Atlas")
 st.markdown(
     "What published studies report about **circulating (serum/plasma) RANKL and osteoprotegerin (OPG)**: the 59 "
-    "references of Findlay & Atkins (Osteoporos Int 2011), and the human studies of the later literature found by a "
-    "logged systematic search (see *About the data*, Coverage)."
+    "references of Findlay & Atkins (Osteoporos Int 2011) and the later literature found by a logged search."
 )
 ui.count_line(ctx)
+
+studies = ctx.filtered.studies
+if not ui.nothing_left(ctx, studies):
+    left, right = st.columns([3, 2])
+    with left:
+        undated = int(studies["year"].isna().sum())
+        st.markdown("**Studies per year, by disease area**")
+        ui.chart(
+            charts.build_studies_per_year(studies),
+            ctx,
+            key="overview_per_year",
+            title="Studies per year, by disease area",
+            alt="Studies per publication year, stacked by disease area"
+            + (f" ({undated} kept studies whose year is not stated are not on this chart)." if undated else "."),
+            data=charts.studies_per_year(studies),
+        )
+    with right:
+        st.markdown("**Studies by kind**")
+        ui.chart(
+            charts.build_studies_by_kind(studies),
+            ctx,
+            key="overview_by_kind",
+            title="Studies by kind",
+            alt="Studies per kind of study (the number is at each bar).",
+            data=charts.studies_by_kind(studies),
+        )
 
 counts = atlas_tables.headline_counts(ctx.filtered, ctx.tables)
 c1, c2, c3, c4 = st.columns(4)
@@ -27,11 +53,10 @@ c2.metric(
 c3.metric("Measurements", counts.measurements, help="Reported group concentrations kept by the filters")
 c4.metric("Findings", counts.findings, help="Reported comparisons and associations kept by the filters")
 sources = ", ".join(f"{label('source_set', code)}: {n}" for code, n in counts.by_source.items())
-st.caption(f"Kept studies by source — {sources or 'none'}.")
 st.caption(
-    f"The numbers above follow the filters. The whole atlas holds {counts.total_studies} studies, "
-    f"{counts.total_circulating} of them with circulating levels; {counts.with_values} of the kept studies print a "
-    "group concentration."
+    f"Kept studies by source — {sources or 'none'}. The numbers follow the filters; the whole atlas holds "
+    f"{counts.total_studies} studies, {counts.total_circulating} of them with circulating levels; "
+    f"{counts.with_values} of the kept studies print a group concentration."
 )
 
 st.subheader("The review's message, in brief")
@@ -42,27 +67,5 @@ st.markdown(
     "- Circulating RANKL may come from many sources (bone cells, immune cells, vessels, tumours) and is cleared "
     "by OPG binding, so a blood level need not mirror RANKL activity in bone.\n"
     "- Before serum RANKL can guide diagnosis or research, studies need to state the assay and form measured, and "
-    "relate blood levels to RANKL in bone itself."
+    "relate blood levels to RANKL in bone itself. The *Synthesis* page pools what the studies report."
 )
-
-studies = ctx.filtered.studies
-if not ui.nothing_left(ctx, studies):
-    left, right = st.columns([3, 2])
-    with left:
-        st.subheader("Studies per year, by disease area")
-        ui.chart(
-            charts.build_studies_per_year(studies),
-            ctx,
-            key="overview_per_year",
-            alt="Stacked bars of studies per publication year, coloured by disease area.",
-            data=charts.studies_per_year(studies),
-        )
-    with right:
-        st.subheader("Studies by kind")
-        ui.chart(
-            charts.build_studies_by_kind(studies),
-            ctx,
-            key="overview_by_kind",
-            alt="Horizontal bars of studies per kind of study.",
-            data=charts.studies_by_kind(studies),
-        )

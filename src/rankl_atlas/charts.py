@@ -135,26 +135,29 @@ def studies_by_kind(studies: pd.DataFrame) -> pd.DataFrame:
 def build_studies_by_kind(studies: pd.DataFrame) -> go.Figure:
     """Horizontal bars: how many studies of each kind the atlas holds."""
     table = studies_by_kind(studies)
+    table = table[table["studies"] > 0]
     fig = go.Figure(
         go.Bar(
             x=table["studies"],
             y=table["kind"],
             orientation="h",
             marker_color=[COLOURS["study_kind"][c] for c in table["study_kind"]],
+            text=table["studies"],
+            textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: %{x}<extra></extra>",
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(
-        title="Studies", tickformat="d", rangemode="tozero", dtick=1 if table["studies"].max() <= 10 else None
-    )
-    return _layout(fig, height=300, showlegend=False)
+    tallest = int(table["studies"].max()) if len(table) else 1
+    fig.update_xaxes(title="Studies", tickformat="d", range=[0, tallest * 1.18], dtick=1 if tallest <= 10 else None)
+    return _layout(fig, height=300, showlegend=False, margin=dict(l=10, r=30, t=40, b=10))
 
 
 # --- Evidence map and harvest plot: one grid ------------------------------------------------------
 
 #: Chart columns: RANKL, OPG, and one ratio column (RANKL:OPG) holding both orientations.
-MAP_ANALYTES = {"rankl": "RANKL", "opg": "OPG", "ratio": "RANKL:OPG ratio"}
+MAP_ANALYTES = {"rankl": "RANKL", "opg": "OPG", "ratio": "RANKL:OPG"}
 #: In the relates-to view the "condition" row holds only cases vs controls; condition findings of another family
 #: (patient subgroups, change over time) get their own row.
 CONDITION_OTHER = "condition_other"
@@ -399,13 +402,14 @@ def build_evidence_map(matrix: pd.DataFrame, rows: str = "condition_group") -> g
         ys = part["row"].map(grid.y_of)
         for x, y, n in zip(xs, ys, data["studies"], strict=True):
             grow = np.sqrt(n / largest)
-            squares.append(_square(x, y, 0.22 + 0.18 * grow, 0.16 + 0.18 * grow, DIRECTION_CLASS_COLOUR[cls], "white"))
+            # the full slot width (0.84 of the 0.9 spacing) so a two-digit count fits inside on a phone
+            squares.append(_square(x, y, 0.42, 0.2 + 0.14 * grow, DIRECTION_CLASS_COLOUR[cls], "white"))
         fig.add_scatter(
             x=xs,
             y=ys,
             mode="markers+text",
             text=data["studies"].astype(str),
-            textfont=dict(color="white" if cls in ("up", "down", "undetectable") else "black", size=10),
+            textfont=dict(color="white" if cls in ("up", "down", "undetectable") else "black", size=9),
             marker=dict(symbol="square", size=7, color=DIRECTION_CLASS_COLOUR[cls], opacity=0.01),
             name=DIRECTION_CLASS_LABEL[cls],
             customdata=data[columns].to_numpy(),

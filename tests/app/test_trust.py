@@ -46,9 +46,26 @@ def test_the_disease_filter_and_the_map_rows_mean_the_same_thing():
     assert figure["layout"]["yaxis"]["ticktext"] == ["Fracture"]
 
 
-def test_ratio_findings_share_one_column():
+def test_ratio_findings_of_both_orientations_share_one_column_with_opg_rankl_flipped():
+    """A study reporting RANKL/OPG higher and one reporting OPG/RANKL lower say the same thing: both count as
+    'higher' in the one RANKL:OPG column of the drawn map."""
+    from rankl_atlas import charts
+    from tests.unit.frames import finding, frame, study
+
+    studies = frame("studies", [study("ratioa2010"), study("ratiob2011")])
+    findings = frame(
+        "findings",
+        [
+            finding("ratioa2010-f1", analyte="rankl_opg_ratio", direction="higher", comparison_family="cases_vs_controls"),
+            finding("ratiob2011-f1", analyte="opg_rankl_ratio", direction="lower", comparison_family="cases_vs_controls"),
+        ],
+    )  # fmt: skip
+    matrix = charts.evidence_matrix(findings, studies)
+    cell = matrix[(matrix["row"] == "rheumatoid_arthritis") & (matrix["analyte"] == "ratio")].iloc[0]
+    assert cell["studies_up"] == 2 and cell["studies_down"] == 0
+    assert set(matrix["analyte"]) == {"rankl", "opg", "ratio"}
     at = run_app("evidence_map", {"disease": ["rheumatoid_arthritis"]})
-    assert specs(at)[0]["layout"]["xaxis"]["ticktext"] == ["RANKL", "OPG", "RANKL:OPG ratio"]
+    assert specs(at)[0]["layout"]["xaxis"]["ticktext"][-1] == charts.MAP_ANALYTES["ratio"]
 
 
 def test_every_log_axis_has_at_least_two_labelled_ticks_around_its_values():
