@@ -213,7 +213,7 @@ if not ui.nothing_left(ctx, all_findings, "findings"):
             alt=f"Harvest plot: {len(rows)} marks, one per study and direction in each disease × analyte cell "
             f"(from {len(findings)} findings; hover for the findings). Columns ↓ lower, = no difference, ↑ higher, "
             "∅ mostly undetectable, ? direction not stated; OPG/RANKL ratios are flipped into the RANKL:OPG column; "
-            "size grows with n, colour is the kit, symbol the form.",
+            "colour is the direction, size grows with n, symbol the form (the kit is in the hover).",
             data=rows[
                 ["study", "disease", "map_analyte", "direction_class", "n_findings", "n", "vendor_label", "comparisons"]
             ],

@@ -642,8 +642,8 @@ def harvest_grid(rows: pd.DataFrame) -> Grid:
 
 def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
     """Harvest plot: per disease and analyte, one mark per study in the column of its direction (findings on
-    hover). Mark size grows with n; colour is the assay vendor, symbol the analyte form (free ◆, total ▲,
-    unspecified ■)."""
+    hover). Colour is the direction (as on the evidence map), size grows with n, symbol is the analyte form
+    (free ◆, total ▲, unspecified ■); the kit is in the hover (most studies do not name it)."""
     grid = harvest_grid(rows)
     fig = go.Figure()
     columns = [
@@ -656,19 +656,19 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
         "analyte_form",
         "vendor_label",
     ]
-    for vendor in COLOURS["assay_vendor"]:
-        part = rows[rows["assay_vendor"] == vendor]
+    for cls in CLASS_ORDER:
+        part = rows[rows["direction_class"] == cls]
         if part.empty:
             continue
-        size = np.minimum((4 + 0.6 * np.sqrt(part["n_shown"].astype(float))).clip(upper=8), 40 * part["dy"])
+        size = np.minimum((7 + 0.8 * np.sqrt(part["n_shown"].astype(float))).clip(upper=14), 60 * part["dy"])
         fig.add_scatter(
             x=part["x"],
             y=part["y"],
             mode="markers",
-            name=label("assay_vendor", vendor),
+            name=DIRECTION_CLASS_LABEL[cls],
             marker=dict(
                 size=size,
-                color=COLOURS["assay_vendor"][vendor],
+                color=DIRECTION_CLASS_COLOUR[cls],
                 symbol=part["analyte_form"].map(FORM_SYMBOL).fillna("square"),
                 line=dict(color="#333333", width=0.6),
             ),
@@ -680,7 +680,12 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
             ),
         )
     grid.draw(fig, column_labels_on_top=False)
-    for analyte in MAP_ANALYTES:
+    fig.update_xaxes(showticklabels=False)  # the analyte names stand over their columns, above the direction marks
+    for analyte, name in MAP_ANALYTES.items():
+        fig.add_annotation(
+            x=grid.x_of(analyte), y=1.0, yref="paper", yanchor="bottom", yshift=22, text=f"<b>{name}</b>",
+            showarrow=False, font=dict(size=12),
+        )  # fmt: skip
         for cls in CLASS_ORDER:
             fig.add_annotation(
                 x=grid.x_of(analyte) + CLASS_OFFSET[cls],
@@ -689,13 +694,13 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
                 yanchor="bottom",
                 text=HARVEST_TITLES[cls],
                 showarrow=False,
-                font=dict(size=10),
+                font=dict(size=14),
             )
     return _layout(
         fig,
-        height=max(300, 64 * len(grid.row_codes) + 160),
-        margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.08, x=0, title_text="Assay vendor"),
+        height=max(320, 64 * len(grid.row_codes) + 190),
+        margin=dict(l=10, r=10, t=70, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.06, x=0, title_text="Direction"),
     )
 
 
@@ -717,13 +722,14 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
     groups = {key: part for key, part in effects.groupby(keys, sort=False)} if len(effects) else {}
     for stratum in pooled.to_dict("records"):
         part = groups.get(tuple(stratum[k] for k in keys), effects.iloc[0:0])
-        heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 34))
+        heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 30))
         out.append(ForestRow(y, "stratum", heading, stratum))
-        y += 1 + 0.6 * heading.count("<br>")
+        y += 1 + 0.8 * heading.count("<br>")
         for _, row in part.iterrows():
-            text = _wrap(f"{row['study']}: {row['case_group']} vs {row['control_group']}")
+            when = f" ({row['timepoint']})" if isinstance(row.get("timepoint"), str) and row["timepoint"] else ""
+            text = _wrap(f"{row['study']}{when}: {row['case_group']} vs {row['control_group']}", 30)
             out.append(ForestRow(y, "comparison", text, row.to_dict()))
-            y += 1 + 0.6 * text.count("<br>")
+            y += 1 + 0.8 * text.count("<br>")
         if stratum["poolable"]:
             text = f"<i>Pooled, {stratum['method']} (k={stratum['k_studies']})</i>"
             out.append(ForestRow(y, "pooled", text, stratum))
@@ -844,9 +850,9 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(title="Hedges' g, 95% CI", zeroline=False)
     return _layout(
         fig,
-        height=max(300, 26 * bottom + 180),
-        margin=dict(l=10, r=90, t=40, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
+        height=max(320, 30 * bottom + 160),
+        margin=dict(l=10, r=80, t=90, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),  # above: no empty gap
     )
 
 
