@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rankl_atlas.build import build
-from rankl_atlas.data import DATA_ENV, load_tables
+from rankl_atlas.data import DATA_ENV, load_metadata, load_tables
 from rankl_atlas.filters import Filters, apply_filters
 from rankl_atlas.importers import add_studies
 from tests.app.conftest import count_caption, run_app
@@ -58,7 +58,8 @@ def test_every_page_offers_a_citation_of_the_view():
     at = run_app("evidence_map", {"disease": ["osteoporosis"]})
     cite = next(e for e in at.expander if e.label == "Cite this view")
     text = " ".join(t.value for t in cite.text)
-    assert "Dataset version 1.1.0" in text and "disease=osteoporosis" in text
+    version = load_metadata(DATA)["version"]
+    assert f"Dataset version {version}" in text and "disease=osteoporosis" in text
 
 
 def test_the_search_box_opens_the_study_it_finds():
