@@ -1095,18 +1095,20 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
             ticktext=[f"{t:g}" for t in ticks],
             range=[np.log10(ticks[0]) - 0.05, np.log10(ticks[-1]) + 0.05],
         )
-    fig.update_xaxes(title=f"{ANALYTE[analyte]}, pmol/L (open circles: converted from mass units)")
+    fig.update_xaxes(title=f"{ANALYTE[analyte]} (pmol/L; open: converted)", tickangle=0)
     fig.update_yaxes(
-        tickvals=list(range(len(order))),
-        ticktext=order,
-        range=[len(order) - 0.5, -0.5],
-        automargin=True,
-        showgrid=False,
+        tickvals=list(range(len(order))), showticklabels=False, range=[len(order) - 0.5, -0.6], showgrid=False
     )
+    for i, kit in enumerate(order):  # each kit's name over its row, inside the plot: the plot keeps a phone's width
+        fig.add_annotation(
+            x=0, xref="paper", xanchor="left", y=i - 0.3, yanchor="bottom", text=str(kit), showarrow=False,
+            font=dict(size=11, color="#444444"), bgcolor="rgba(255,255,255,0.7)",
+        )  # fmt: skip
     return _layout(
         fig,
         height=max(260, 70 * len(order) + 160),
-        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0, title_text=""),
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, title_text=""),
     )
 
 
