@@ -261,3 +261,43 @@ def test_url_to_state_to_url_is_the_identity_for_any_filter_state(filters):
     assert parsed.notices == ()
     assert parsed.filters == filters
     assert parsed.filters.to_query_params() == params
+
+
+# --- This round's filters: year not stated, who was measured, comparison family ---------------------------------
+
+
+def test_studies_whose_year_is_not_stated_are_kept_by_default_and_by_a_year_range_until_switched_off():
+    tables = sample_tables()
+    tables.studies.loc[tables.studies["study_id"] == "beta2008", "year"] = pd.NA
+    assert "beta2008" in ids(apply_filters(tables, Filters()).studies, "study_id")
+    ranged = Filters(year=(2003, 2005))
+    assert ids(apply_filters(tables, ranged).studies, "study_id") == ["alpha2004", "beta2008"]
+    dropped = Filters(year=(2003, 2005), undated=False)
+    assert ids(apply_filters(tables, dropped).studies, "study_id") == ["alpha2004"]
+    assert dropped.to_query_params()["undated"] == ["false"]
+    assert parse({"undated": ["false"]}).filters.undated is False
+    assert "without studies whose year is not stated" in dropped.describe()
+
+
+def test_who_was_measured_filters_select_studies_by_what_the_abstract_states():
+    tables = sample_tables()
+    studies = tables.studies
+    studies.loc[studies["study_id"] == "alpha2004", ["sex", "menopausal_status", "age_group"]] = [
+        "female",
+        "post",
+        "adults",
+    ]
+    studies.loc[studies["study_id"] == "beta2008", ["sex", "age_group"]] = ["male", "older_adults"]
+    assert ids(apply_filters(tables, Filters(sex=("female",))).studies, "study_id") == ["alpha2004"]
+    assert ids(apply_filters(tables, Filters(menopause=("post",))).studies, "study_id") == ["alpha2004"]
+    assert ids(apply_filters(tables, Filters(age=("older_adults",))).studies, "study_id") == ["beta2008"]
+    assert "Menopausal status: Postmenopausal" in Filters(menopause=("post",)).describe()
+
+
+def test_the_family_filter_keeps_findings_of_that_family_and_their_studies():
+    tables = sample_tables()
+    tables.findings["comparison_family"] = ["cases_vs_controls", "association", "association", "between_subgroups"]
+    kept = apply_filters(tables, Filters(family=("association",), species=()))
+    assert ids(kept.findings, "finding_id") == ["alpha2004-f2", "beta2008-f1"]
+    assert ids(kept.studies, "study_id") == ["alpha2004", "beta2008"]
+    assert parse({"family": ["association", "nonsense"]}).filters.family == ("association",)
