@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from dataclasses import dataclass
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from rankl_atlas.build import TABLES as BUILD_TABLES
@@ -26,6 +28,11 @@ MAX_ROWS = 5000
 MAX_COLUMNS = 120
 MAX_CELL_CHARS = 5000
 MAX_UNCOMPRESSED_MB = 32  # Parquet: the data once decompressed, as the file's metadata declares it
+#: Parquet: the text of the cells once decoded (a dictionary value counts once per row that refers to it) may
+#: be no larger than the largest CSV accepted, so that no encoding makes an upload cost more than a CSV does.
+MAX_DECODED_MB = MAX_UPLOAD_MB
+#: One Parquet upload is decoded at a time per server process: simultaneous uploads share one memory budget.
+_DECODING = threading.Lock()
 ORIGIN_ATLAS, ORIGIN_VISITOR = "atlas", "yours"
 
 
@@ -165,12 +172,50 @@ def _read_parquet(name: str, data: bytes) -> RawUpload:
         for n in names
         if n not in allowed and not n.startswith("__index_level_")
     ]
-    table = parquet.read(columns=wanted, use_pandas_metadata=False)
-    cells = {}
-    for column in wanted:
-        cells[column], not_text = _cells_as_text(table.column(column))
-        issues += [Issue(name, row + 1, column, "(bytes)", "bytes that are not UTF-8 text") for row in not_text]
+    text_columns = [c for c in wanted if _is_text(schema.field(c).type)]
+    with _DECODING:
+        # Text columns are read dictionary-encoded (each distinct value once), so their decoded size is
+        # measured before any row is expanded.
+        dictionary_reader = pq.ParquetFile(io.BytesIO(data), read_dictionary=text_columns)
+        table = dictionary_reader.read(columns=wanted, use_pandas_metadata=False, use_threads=False)
+        _refuse_oversized_text(table, text_columns)
+        cells = {}
+        for column in wanted:
+            cells[column], not_text = _cells_as_text(table.column(column))
+            issues += [Issue(name, row + 1, column, "(bytes)", "bytes that are not UTF-8 text") for row in not_text]
+        del table
     return RawUpload(pd.DataFrame(cells, columns=wanted, dtype=object).astype(str), tuple(issues))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
+                                       pa.types.is_large_binary))  # fmt: skip
+
+
+def _decoded_bytes(column: pa.ChunkedArray) -> int:
+    """Bytes of text a column holds once every row is expanded (dictionary values counted per reference)."""
+    total = 0
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            total += pc.sum(pc.take(pc.binary_length(chunk.dictionary), chunk.indices)).as_py() or 0
+        else:
+            total += pc.sum(pc.binary_length(chunk)).as_py() or 0
+    return total
+
+
+def _refuse_oversized_text(table: pa.Table, text_columns: list[str]) -> None:
+    """Refuse a file whose text would exceed MAX_DECODED_MB once decoded, naming the largest column."""
+    sizes = {column: _decoded_bytes(table.column(column)) for column in text_columns}
+    total = sum(sizes.values())
+    if total > MAX_DECODED_MB * 1024 * 1024:
+        largest = max(sizes, key=sizes.get)
+        raise UploadRejected(
+            f"The file's text would take {total / 1024 / 1024:.0f} MB once decoded (column '{largest}': "
+            f"{sizes[largest] / 1024 / 1024:.0f} MB, a value stored once can be repeated in every row); "
+            f"at most {MAX_DECODED_MB} MB are accepted, as for a CSV."
+        )
 
 
 def _cells_as_text(column: pa.ChunkedArray) -> tuple[list[str], list[int]]:

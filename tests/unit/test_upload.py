@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,7 +18,9 @@ from rankl_atlas.data import load_tables
 from tests.conftest import DATA, ROOT
 from tests.fixtures.hostile_uploads import (
     BOMB_ROWS,
+    DICTIONARY_BOMB_ROWS,
     parquet_binary_title,
+    parquet_dictionary_bomb,
     parquet_huge_cell,
     parquet_row_bomb,
     parquet_wide,
@@ -204,3 +207,68 @@ def test_when_a_study_row_is_refused_its_measurement_and_finding_rows_are_refuse
         (4, "study_id", "example2020", rule),
     } <= listed
     assert not any("does not exist in studies" in i.rule for i in result.issues)
+
+
+# --- Issue 19: the next hostile files ---------------------------------------------------------------
+
+PEAK_RSS_ABOVE_IDLE = """
+import sys, threading
+from rankl_atlas import upload
+data = open(sys.argv[1], "rb").read()
+copies = int(sys.argv[2])
+
+def status(key):
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith(key))
+
+idle = status("VmRSS")
+outcomes = []
+
+def read_once():
+    try:
+        upload.read_upload("bomb.parquet", data)
+        outcomes.append("ACCEPTED")
+    except upload.UploadRejected as err:
+        outcomes.append(f"REJECTED {err}")
+
+threads = [threading.Thread(target=read_once) for _ in range(copies)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(set(outcomes)))
+print("ABOVE_IDLE_MB", status("VmHWM") - idle)
+"""
+
+#: The bound the issue sets: an upload, or five at once, never costs the server more than this above idle.
+MEMORY_BOUND_MB = 100
+
+
+@pytest.mark.parametrize(("value_kb", "decoded_mb"), [(50, 244), (200, 977)])
+@pytest.mark.parametrize("copies", [1, 5])
+def test_parquet_dictionary_bomb_is_refused_before_its_rows_are_expanded(tmp_path, value_kb, decoded_mb, copies):
+    bomb = parquet_dictionary_bomb(tmp_path / "bomb.parquet", value_kb=value_kb)
+    assert bomb.stat().st_size < 2048  # the issue's file was 1 402 bytes
+    # 5000 rows x value_kb kB of one dictionary value: 244 MiB (50 kB) or 977 MiB (200 kB) once decoded.
+    assert round(DICTIONARY_BOMB_ROWS * value_kb * 1024 / 2**20) == decoded_mb
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_ABOVE_IDLE, str(bomb), str(copies)], capture_output=True, text=True, timeout=300
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == str(
+        [
+            f"REJECTED The file's text would take {decoded_mb} MB once decoded (column 'title': {decoded_mb} MB, "
+            "a value stored once can be repeated in every row); at most 5 MB are accepted, as for a CSV."
+        ]
+    )
+    above_idle = int(lines[1].split()[1])
+    assert above_idle < MEMORY_BOUND_MB, f"{copies} upload(s) took {above_idle} MB above idle"
+
+
+def test_parquet_dictionary_encoded_template_is_still_accepted(tmp_path):
+    path = tmp_path / "dict.parquet"
+    frame = template_frame()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, use_dictionary=True)
+    result = upload.validate_upload(upload.read_upload("dict.parquet", path.read_bytes()), ATLAS)
+    assert result.issues == []
+    assert (len(result.tables.studies), len(result.tables.measurements), len(result.tables.findings)) == (1, 2, 1)
