@@ -774,5 +774,7 @@ def data_dictionary() -> pd.DataFrame:
     for table, table_fields in TABLE_FIELDS.items():
         for f in table_fields:
             codes = ", ".join(VOCABULARIES[f.vocabulary]) if f.vocabulary else ""
+            if f.name in NUMERIC_RANGES[table]:
+                codes = "{} to {}".format(*map(_bound, NUMERIC_RANGES[table][f.name]))
             rows.append((table, f.name, f.dtype, "no" if f.nullable else "yes", codes, f.description))
     return pd.DataFrame(rows, columns=["table", "column", "type", "required", "allowed values", "description"])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from rankl_atlas.build import content_hash
 from rankl_atlas.data import DATA_ENV, DataLoadError, data_dir, load_tables
 
 
@@ -32,9 +35,21 @@ def test_schema_violation_in_parquet_lists_the_bad_cells(built_copy):
     directions[0] = "sideways"
     table = table.set_column(table.schema.get_field_index("direction"), "direction", pa.array(directions))
     pq.write_table(table, path)
+    package_path = built_copy / "datapackage.json"
+    package = json.loads(package_path.read_text(encoding="utf-8"))  # the file is the one the manifest records
+    next(r for r in package["resources"] if r["name"] == "findings")["hash"] = content_hash(path.read_bytes())
+    package_path.write_text(json.dumps(package), encoding="utf-8")
     with pytest.raises(DataLoadError) as err:
         load_tables(built_copy)
     assert any(i.column == "direction" and i.value == "sideways" for i in err.value.issues)
+
+
+def test_a_parquet_file_edited_after_the_build_is_refused_as_not_matching_datapackage_json(built_copy):
+    path = built_copy / "findings.parquet"
+    pq.write_table(pq.read_table(path).slice(0, 10), path)
+    with pytest.raises(DataLoadError) as err:
+        load_tables(built_copy)
+    assert err.value.file == path and "does not match datapackage.json" in err.value.problem
 
 
 def test_data_folder_comes_from_the_environment(monkeypatch, tmp_path):
