@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from rankl_atlas.build import TABLES as BUILD_TABLES
 from rankl_atlas.data import Tables, empty_table
+from rankl_atlas.importers import compressed_format
 from rankl_atlas.schema import column_names
 from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
 
@@ -95,6 +96,12 @@ def read_upload(name: str, data: bytes) -> RawUpload:
     if len(data) > MAX_UPLOAD_MB * 1024 * 1024:
         raise UploadRejected(f"The file is larger than {MAX_UPLOAD_MB} MB.")
     lowered = name.lower()
+    compression = compressed_format(data)
+    if compression:
+        raise UploadRejected(
+            f"The file is a compressed file ({compression}), not a CSV or Parquet file; "
+            "uncompress it and upload the file inside."
+        )
     try:
         if lowered.endswith(".parquet"):
             return _read_parquet(name, data)
@@ -121,6 +128,7 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     header = next(csv.reader([text.partition("\n")[0]]), [])
     if len(header) > MAX_COLUMNS:
         raise _too_many_columns(len(header))
+    _refuse_rows_longer_than_the_header(text, len(header))
     raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1)
     if raw.shape[1] > MAX_COLUMNS:
         raise _too_many_columns(raw.shape[1])
@@ -130,6 +138,23 @@ def _read_csv(data: bytes) -> pd.DataFrame:
     if "table" not in raw.columns:
         raise UploadRejected("The file has no 'table' column; start from the template.")
     return raw.fillna("").astype(str)
+
+
+def _refuse_rows_longer_than_the_header(text: str, columns: int) -> None:
+    """Refuse a CSV whose row has more fields than its header has columns, naming the row and the counts."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        next(reader, None)
+        for row, fields in enumerate(reader, start=1):
+            if len(fields) > columns:
+                raise UploadRejected(
+                    f"Row {row} has {len(fields)} fields but the header has {columns} columns; "
+                    "every row may have at most as many fields as the header."
+                )
+            if row > MAX_ROWS:
+                return
+    except csv.Error as err:
+        raise UploadRejected(f"The CSV cannot be read at row {reader.line_num - 1}: {err}.") from err
 
 
 def _read_parquet(name: str, data: bytes) -> RawUpload:
@@ -290,6 +315,12 @@ def _validate_upload(upload: RawUpload, atlas: Tables, file: str) -> UploadResul
         frame, found = coerce_text_table(rows.drop(columns=["table", *extra]), table, file, keep_index=True)
         issues.extend(found)
         parts[table] = frame
+    missing = [i for i in issues if i.row is None and i.rule == "required column is missing"]
+    if missing:  # an older template: the missing columns are the cause, and no row can be checked without them
+        order = template_columns()
+        columns = sorted({i.column for i in missing}, key=order.index)
+        issues = [Issue(file, None, column, "", "required column is missing") for column in columns]
+        return UploadResult(Tables(**{t: empty_table(t) for t in TABLES}), issues)
     bad_rows = {i.row for i in issues if i.row is not None}
 
     def keep(frame: pd.DataFrame) -> pd.DataFrame:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -272,3 +274,45 @@ def test_parquet_dictionary_encoded_template_is_still_accepted(tmp_path):
     result = upload.validate_upload(upload.read_upload("dict.parquet", path.read_bytes()), ATLAS)
     assert result.issues == []
     assert (len(result.tables.studies), len(result.tables.measurements), len(result.tables.findings)) == (1, 2, 1)
+
+
+#: The six columns dataset 1.1 added to the template: an upload made from the older template lacks them.
+COLUMNS_ADDED_IN_1_1 = ["analytes_measured", "source_set", "sd_assumed", "assay_id", "form_basis", "assay_id_other"]
+
+
+def test_upload_from_an_older_template_reports_only_the_missing_columns():
+    frame = template_frame().drop(columns=COLUMNS_ADDED_IN_1_1)
+    result = upload.validate_upload(upload.read_upload("old.csv", to_csv(frame)), ATLAS, file="old.csv")
+    assert [(i.row, i.column, i.rule) for i in result.issues] == [
+        (None, column, "required column is missing") for column in COLUMNS_ADDED_IN_1_1
+    ]
+    assert result.tables.studies.empty and result.tables.measurements.empty and result.tables.findings.empty
+
+
+def test_upload_with_10000_fields_under_a_two_column_header_names_the_row_and_the_field_count():
+    data = b"table,title\nstudies,A title\n" + b",".join([b"x"] * 10_000) + b"\n"
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("wide-row.csv", data)
+    assert str(refused.value) == (
+        "Row 2 has 10000 fields but the header has 2 columns; every row may have at most as many fields as the header."
+    )
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "compress"),
+    [("gzip", gzip.compress), ("zip", lambda data: _zipped("template.csv", data))],
+)
+@pytest.mark.parametrize("name", ["renamed.csv", "renamed.parquet"])
+def test_upload_of_a_compressed_file_renamed_csv_says_it_is_compressed(kind, compress, name):
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload(name, compress(upload.template_csv()))
+    assert str(refused.value) == (
+        f"The file is a compressed file ({kind}), not a CSV or Parquet file; uncompress it and upload the file inside."
+    )
