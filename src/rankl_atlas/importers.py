@@ -33,7 +33,17 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 
 from rankl_atlas.build import TABLES, load_sources, write_atomic
-from rankl_atlas.schema import DOI_PATTERN, PMID_PATTERN, STUDY_ID_PATTERN, YEAR_MAX, YEAR_MIN, column_names
+from rankl_atlas.schema import (
+    BIDI_CONTROLS,
+    DOI_PATTERN,
+    PMID_PATTERN,
+    STUDY_ID_PATTERN,
+    YEAR_MAX,
+    YEAR_MIN,
+    column_names,
+    has_visible_character,
+    show_invisible,
+)
 from rankl_atlas.validation import ValidationFailed
 
 __all__ = [
@@ -90,7 +100,8 @@ _LEADING_YEAR = re.compile(r"([0-9]{4})(?:$|[\s/.,;:-])")
 _FORMULA_START = ("=", "+", "-", "@")
 #: An article number (MDPI '551', Frontiers '789012', PLoS 'e0123456') given as PubMed's [pii] identifier.
 _ARTICLE_NUMBER = re.compile(r"[A-Za-z]{0,2}[0-9]{1,12}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Control characters (e.g. terminal escapes) and bidirectional override/isolate controls, removed on import.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|" + BIDI_CONTROLS)
 _MEDLINE_LINE = re.compile(r"^[A-Z][A-Z0-9 ]{3}- ")
 _MEDLINE_ID = re.compile(r"(\S+)\s*\[([a-z]+)\]")
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
@@ -236,7 +247,8 @@ class ImportPlan:
 
 
 def _clean(value: object) -> str | None:
-    """Collapse whitespace and drop control characters (e.g. terminal escapes); None for empty values."""
+    """Collapse whitespace and drop control characters (terminal escapes, bidirectional overrides and isolates);
+    None for empty values."""
     if value is None:
         return None
     text = " ".join(_CONTROL.sub("", str(value)).split())
@@ -774,6 +786,8 @@ def _check_citation(c: Citation) -> list[Problem]:
     problems = []
     if not c.title:
         problems.append(c.problem("record has no title"))
+    elif not has_visible_character(c.title):
+        problems.append(c.problem(f"title has no visible character ({show_invisible(c.title)!r})"))
     if c.year is not None and not YEAR_MIN <= c.year <= YEAR_MAX:
         problems.append(c.problem(f"year {c.year} is outside {YEAR_MIN}-{YEAR_MAX}"))
     elif c.year is None and c.year_text:

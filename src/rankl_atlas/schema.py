@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -646,8 +648,58 @@ def _column(field: Field) -> pa.Column:
     return pa.Column(PANDAS_DTYPE[field.dtype], checks=checks, nullable=field.nullable)
 
 
+#: Bidirectional override and isolate controls: they make text display differently from what is stored
+#: (a picker could show a title that is not the one kept), so no text column may hold them.
+BIDI_CONTROLS = "[\u202a-\u202e\u2066-\u2069]"
+
+
+def _invisible_characters() -> str:
+    """A regex character class of characters that show nothing: spaces, controls, format characters
+    (zero-width space/joiners, word joiner, BOM, bidi marks, tags) and blank letters (Hangul fillers, the
+    blank Braille pattern)."""
+    blank_letters = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800}
+    invisible = [
+        c
+        for c in [*range(0x10000), *range(0xE0000, 0xE0080)]
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zs", "Zl", "Zp") or c in blank_letters
+    ]
+    ranges, start = [], invisible[0]
+    for previous, current in itertools.pairwise([*invisible, -1]):
+        if current != previous + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(previous)) if previous > start else ""))
+            start = current
+    return "[" + "".join(ranges) + "]"
+
+
+_INVISIBLE = _invisible_characters()
+_invisible_characters_re = re.compile(_INVISIBLE)
+#: A character that shows something: anything not in the invisible class.
+VISIBLE_CHARACTER = "[^" + _INVISIBLE[1:]
+NO_VISIBLE_CHARACTER = "must not be blank (it holds no visible character)"
+BIDI_RULE = (
+    "must not hold bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display "
+    "differently from what is stored"
+)
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether text shows at least one character (not only spaces, zero-width or other invisible ones)."""
+    return re.search(VISIBLE_CHARACTER, text) is not None
+
+
+def show_invisible(text: str) -> str:
+    """Text with each invisible character other than a plain space written as <U+XXXX>, for messages."""
+    return re.sub(
+        _invisible_characters_re, lambda m: m.group() if m.group() == " " else f"<U+{ord(m.group()):04X}>", text
+    )
+
+
 def _non_blank(series):
-    return series.isna() | (series.str.strip().str.len() > 0)
+    return series.isna() | series.str.contains(VISIBLE_CHARACTER, regex=True)
+
+
+def _no_bidi_controls(series):
+    return series.isna() | ~series.str.contains(BIDI_CONTROLS, regex=True)
 
 
 def _table_schema(table: str) -> pa.DataFrameSchema:
@@ -655,13 +707,15 @@ def _table_schema(table: str) -> pa.DataFrameSchema:
     key = TABLE_KEYS[table]
     columns[key] = pa.Column(
         "string",
-        checks=[pa.Check(_non_blank, element_wise=False, error="must not be blank")],
+        checks=[pa.Check(_non_blank, element_wise=False, error=NO_VISIBLE_CHARACTER)],
         unique=True,
         report_duplicates="all",
     )
     for name, field in ((f.name, f) for f in TABLE_FIELDS[table]):
         if field.dtype == "string" and not field.nullable and name != key:
-            columns[name].checks.append(pa.Check(_non_blank, error="must not be blank"))
+            columns[name].checks.append(pa.Check(_non_blank, error=NO_VISIBLE_CHARACTER))
+        if field.dtype == "string":
+            columns[name].checks.append(pa.Check(_no_bidi_controls, error=BIDI_RULE))
     return pa.DataFrameSchema(columns, strict=True, ordered=True, coerce=False, name=table)
 
 

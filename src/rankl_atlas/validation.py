@@ -17,6 +17,7 @@ from rankl_atlas.schema import (
     TABLE_KEYS,
     column_names,
     range_rule,
+    show_invisible,
 )
 
 #: Row numbers in messages are 1-based data rows; for CSV sources the file line is row + 1 (header).
@@ -143,7 +144,7 @@ def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
                 rule = "must not be empty"
             elif rule.startswith("dtype("):
                 rule = f"wrong type, expected {rule[6:-1]}"
-            issues.append(Issue(file, row, column, _text(case.failure_case), rule))
+            issues.append(Issue(file, row, column, show_invisible(_text(case.failure_case)), rule))
         return sorted(set(issues), key=lambda i: (i.row or 0, i.column or "", i.rule))
     return []
 
