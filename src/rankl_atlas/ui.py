@@ -631,12 +631,11 @@ def footer(ctx: Context) -> None:
     """Provenance on every page: source and licence (from the dataset's metadata), version, counts, and a
     'Cite this view' box."""
     meta = ctx.metadata
-    counts = f"{len(ctx.tables.studies)} studies, {len(ctx.tables.measurements)} measurements, {len(ctx.tables.findings)} findings"
     sources = "; ".join(s.get("title", "") for s in meta.get("sources", []))
     licences = ", ".join(lic.get("title") or lic.get("name", "") for lic in meta.get("licenses", []))
     st.divider()
     st.caption(
-        f"RANKL Atlas dataset v{meta.get('version', '?')} ({counts}). Sources: {sources}. "
+        f"{upload.dataset_line(ctx.tables, str(meta.get('version', '?')))}. Sources: {sources}. "
         f"Extracted facts licensed {licences or 'as stated in datapackage.json'}."
     )
     with st.expander("Cite this view", icon=":material/format_quote:"):

@@ -20,7 +20,7 @@ from rankl_atlas.build import TABLES as BUILD_TABLES
 from rankl_atlas.data import Tables, empty_table
 from rankl_atlas.importers import compressed_format
 from rankl_atlas.schema import column_names
-from rankl_atlas.validation import Issue, coerce_text_table, validate_tables
+from rankl_atlas.validation import Issue, catalogue_issues, coerce_text_table, validate_tables
 
 #: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
 TABLES = tuple(t for t in BUILD_TABLES if t != "assays")
@@ -360,6 +360,8 @@ def _validate_upload(upload: RawUpload, atlas: Tables, file: str) -> UploadResul
         "findings": without_refused_studies(keep(parts["findings"]), kept_ids),
     }
     schema_found = validate_tables(candidate, dict.fromkeys(TABLES, file))
+    for name in ("measurements", "findings"):  # a kit is checked against the catalogue as for curated rows
+        schema_found += catalogue_issues(candidate[name], atlas.assays, file)
     issues.extend(schema_found)
     bad_rows |= {i.row for i in schema_found if i.row is not None}
     valid = {name: keep(frame) for name, frame in candidate.items()}
@@ -378,3 +380,24 @@ def join_visitor_rows(atlas: Tables, visitor: Tables) -> Tables:
         theirs = getattr(visitor, name).assign(origin=ORIGIN_VISITOR)
         joined[name] = pd.concat([ours, theirs], ignore_index=True) if len(theirs) else ours
     return Tables(**joined)
+
+
+def dataset_line(tables: Tables, version: str) -> str:
+    """The footer's dataset line: the published dataset's counts, and the visitor's rows beside them, never in."""
+    frames = tables.as_dict()
+    if "origin" in tables.studies:
+        mine = sum(int((frame["origin"] == ORIGIN_VISITOR).sum()) for frame in frames.values())
+        frames = {name: frame[frame["origin"] != ORIGIN_VISITOR] for name, frame in frames.items()}
+    else:
+        mine = 0
+    counts = ", ".join(f"{len(frame)} {name}" for name, frame in frames.items())
+    line = f"RANKL Atlas dataset v{version} ({counts})"
+    if mine:
+        line += f" + {mine} of your rows (this session only, not part of the dataset)"
+    return line
+
+
+def is_visitors(row: object) -> bool:
+    """Whether a row (a Series or a dict) is one of the visitor's own uploaded rows."""
+    getter = getattr(row, "get", None)
+    return bool(getter and getter("origin") == ORIGIN_VISITOR)
