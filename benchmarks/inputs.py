@@ -1,4 +1,4 @@
-"""Benchmarks of the two input paths against large and hostile files (issue 11).
+"""Benchmarks of the two input paths against large and hostile files (issues 11 and 19).
 
 Run: .venv/bin/python benchmarks/inputs.py [--out docs/benchmarks_inputs.md] [--skip-browser]
 
@@ -11,7 +11,10 @@ Measures:
       reading before the fix: `pq.read_table(...).to_pandas()`);
   (c) visitor upload, through the app: a real Streamlit server on 127.0.0.1 and 5 headless Chromium sessions
       that upload the bomb on the Your data page at the same time; the server's RSS (with its children) is
-      sampled every 20 ms: idle with the 5 pages open, and the peak until every page shows the refusal.
+      sampled every 20 ms: idle with the 5 pages open, and the peak until every page shows the refusal;
+  (d) the Parquet dictionary bomb of issue 19 (under 1 kB, 5000 rows whose title is one 50 kB or 200 kB
+      dictionary value): in-process as in (b), one and 5 simultaneous reads; and through the app as in (c),
+      one session and 5 sessions at once.
 
 Prints a Markdown report; --out also writes it to a file.
 """
@@ -40,10 +43,16 @@ import psutil  # noqa: E402
 from rankl_atlas import upload  # noqa: E402
 from rankl_atlas.importers import add_studies  # noqa: E402
 from tests.conftest import SOURCE  # noqa: E402
-from tests.fixtures.hostile_uploads import BOMB_ROWS, parquet_row_bomb  # noqa: E402
+from tests.fixtures.hostile_uploads import (  # noqa: E402
+    BOMB_ROWS,
+    DICTIONARY_BOMB_ROWS,
+    parquet_dictionary_bomb,
+    parquet_row_bomb,
+)
 
 SIMULTANEOUS = 5
 RECORD_COUNTS = (1000, 10_000)
+DICTIONARY_VALUE_KB = (50, 200)
 
 
 def medline_records(count: int) -> str:
@@ -152,8 +161,8 @@ def server_rss_mb(process: psutil.Process) -> float:
     return total / 1024 / 1024
 
 
-def bench_upload_in_app(bomb: Path, workdir: Path) -> dict:
-    """(c) 5 browser sessions upload the bomb at once; the server's RSS is sampled every 20 ms."""
+def bench_upload_in_app(bomb: Path, workdir: Path, sessions: int = SIMULTANEOUS, refusal: str = "") -> dict:
+    """(c) `sessions` browser sessions upload the bomb at once; the server's RSS is sampled every 20 ms."""
     from playwright.sync_api import sync_playwright
 
     from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server, wait_for_app
@@ -166,7 +175,7 @@ def bench_upload_in_app(bomb: Path, workdir: Path) -> dict:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
             pages = []
-            for _ in range(SIMULTANEOUS):
+            for _ in range(sessions):
                 page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
                 page.goto(f"{server.url}/your-data")
                 wait_for_app(page)
@@ -184,7 +193,7 @@ def bench_upload_in_app(bomb: Path, workdir: Path) -> dict:
             started = time.perf_counter()
             for page in pages:
                 page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(bomb))
-            refusal = f"rows; at most {upload.MAX_ROWS} are accepted"
+            refusal = refusal or f"rows; at most {upload.MAX_ROWS} are accepted"
             for page in pages:
                 page.get_by_text(refusal).wait_for(timeout=120_000)
             elapsed = time.perf_counter() - started
@@ -197,11 +206,91 @@ def bench_upload_in_app(bomb: Path, workdir: Path) -> dict:
         stop.set()
         stop_server(server)
     peak = max(samples)
-    print(f"  in the app: {SIMULTANEOUS} bomb uploads, server RSS idle {idle:.0f} MB, peak {peak:.0f} MB", flush=True)
-    return {"idle": idle, "peak": peak, "elapsed": elapsed, "samples": len(samples), "exceptions": shown}
+    print(
+        f"  in the app: {sessions} {bomb.name} uploads, server RSS idle {idle:.0f} MB, peak {peak:.0f} MB", flush=True
+    )
+    return {
+        "sessions": sessions,
+        "idle": idle,
+        "peak": peak,
+        "elapsed": elapsed,
+        "samples": len(samples),
+        "exceptions": shown,
+    }
 
 
-def report(imports: list[dict], in_process: dict, in_app: dict | None, bomb: Path) -> str:
+def bench_dictionary_bombs(workdir: Path, browser: bool) -> list[dict]:
+    """(d) Each dictionary bomb: in-process (imports only, 1 and 5 reads) and in the app (1 and 5 sessions)."""
+    results = []
+    for value_kb in DICTIONARY_VALUE_KB:
+        bomb = parquet_dictionary_bomb(workdir / f"dictionary-bomb-{value_kb}kb.parquet", value_kb=value_kb)
+        row = {
+            "value_kb": value_kb,
+            "bytes": bomb.stat().st_size,
+            "import": peak_rss("import", bomb, 0),
+            "one": peak_rss("fixed", bomb, 1),
+            "five": peak_rss("fixed", bomb, SIMULTANEOUS),
+            "app": [],
+        }
+        print(f"  dictionary bomb {value_kb} kB: 5 reads peak {row['five'][1]} MB", flush=True)
+        if browser:
+            for sessions in (1, SIMULTANEOUS):
+                row["app"].append(
+                    bench_upload_in_app(bomb, workdir, sessions, refusal=f"at most {upload.MAX_DECODED_MB} MB")
+                )
+        results.append(row)
+    return results
+
+
+def report_dictionary_bombs(results: list[dict]) -> list[str]:
+    """(d) as Markdown."""
+    lines = [
+        "",
+        "## (d) Visitor upload: the Parquet dictionary bomb (issue 19)",
+        "",
+        f"A Parquet file of {DICTIONARY_BOMB_ROWS} rows whose `title` is one dictionary value of 50 kB or 200 kB",
+        "(`tests/fixtures/hostile_uploads.py`): the metadata declares 0.05 or 0.2 MB uncompressed, the decoded column",
+        "takes 5000 times that. The reader now reads text columns dictionary-encoded, sums the length of the value",
+        f"each row refers to, and refuses more than {upload.MAX_DECODED_MB} MB before expanding any row; one Parquet",
+        "upload is decoded at a time per process. In-process: peak RSS of a fresh interpreter (VmHWM), as in (b).",
+        "",
+        "Reference, measured once on the same machine with the reader before issue 19 (not re-measured here): one",
+        "`read_upload` of the 50 kB bomb accepted the file and peaked at 1427 MB (217 MB after the imports), of the",
+        "200 kB bomb at 3986 MB; the cell-length limit was checked only after decoding.",
+        "",
+        "| value | file (bytes) | what | outcome | peak RSS (MB) | above imports only (MB) | wall (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        base = r["import"][1]
+        for key, what in (
+            ("import", "imports only (baseline)"),
+            ("one", "1 `read_upload`"),
+            ("five", f"{SIMULTANEOUS} simultaneous `read_upload` (threads)"),
+        ):
+            outcome, peak, wall = r[key]
+            lines.append(
+                f"| {r['value_kb']} kB | {r['bytes']} | {what} | {outcome} | {peak} | {peak - base} | {wall:.2f} |"
+            )
+    app_rows = [(r["value_kb"], a) for r in results for a in r["app"]]
+    if app_rows:
+        lines += [
+            "",
+            "Through the app, measured as in (c): server RSS with children, sampled every 20 ms, while the sessions",
+            "upload the bomb at once on the Your data page, until every page shows the refusal.",
+            "",
+            "| value | sessions at once | idle (MB) | peak (MB) | peak - idle (MB) | all refused after (s) | exceptions shown |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {kb} kB | {a['sessions']} | {a['idle']:.0f} | {a['peak']:.0f} | {a['peak'] - a['idle']:.0f} "
+            f"| {a['elapsed']:.1f} | {a['exceptions']} |"
+            for kb, a in app_rows
+        ]
+    return lines
+
+
+def report(imports: list[dict], in_process: dict, in_app: dict | None, bomb: Path, dictionary: list[dict]) -> str:
     machine = (
         f"{platform.processor() or platform.machine()}, {psutil.cpu_count()} cores, "
         f"{psutil.virtual_memory().total / 1024**3:.1f} GiB RAM, Python {platform.python_version()}"
@@ -209,7 +298,7 @@ def report(imports: list[dict], in_process: dict, in_app: dict | None, bomb: Pat
     lines = [
         "# Benchmarks: import and upload inputs",
         "",
-        f"Generated by `.venv/bin/python benchmarks/inputs.py` (issue 11) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+        f"Generated by `.venv/bin/python benchmarks/inputs.py` (issues 11 and 19) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
         f"{machine}. Method: see the script's docstring.",
         "",
         "## (a) Curator import: `python -m rankl_atlas add-studies FILE --dry-run`",
@@ -254,6 +343,7 @@ def report(imports: list[dict], in_process: dict, in_app: dict | None, bomb: Pat
             f"| {in_app['idle']:.0f} | {in_app['peak']:.0f} | {in_app['peak'] - in_app['idle']:.0f} "
             f"| {in_app['elapsed']:.1f} | {in_app['exceptions']} |",
         ]
+    lines += report_dictionary_bombs(dictionary)
     return "\n".join(lines) + "\n"
 
 
@@ -273,7 +363,9 @@ def main() -> int:
         if not args.skip_browser:
             print("(c) visitor upload through the app", flush=True)
             in_app = bench_upload_in_app(bomb, workdir)
-        text = report(imports, in_process, in_app, bomb)
+        print("(d) the Parquet dictionary bomb", flush=True)
+        dictionary = bench_dictionary_bombs(workdir, browser=not args.skip_browser)
+        text = report(imports, in_process, in_app, bomb, dictionary)
     print()
     print(text)
     if args.out:

@@ -573,11 +573,11 @@ def accept_upload(name: str, data: bytes, file_id: str) -> None:
     state = st.session_state
     state[StateKey.VISITOR_FILE_ID] = file_id
     try:
-        raw = upload.read_upload(name, data)
+        result = upload.check_upload(name, data, context().atlas)
     except upload.UploadRejected as err:
         state[StateKey.VISITOR_ERROR] = f"{name}: {err}"
         return
-    state[StateKey.VISITOR_RESULT] = upload.validate_upload(raw, context().atlas, file=name)
+    state[StateKey.VISITOR_RESULT] = result
     state[StateKey.VISITOR_ERROR] = None
 
 

@@ -7,6 +7,9 @@ The upload is one table in long form: a ``table`` column says which contract tab
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
+import gc
 import io
 import threading
 from dataclasses import dataclass
@@ -32,8 +35,9 @@ MAX_UNCOMPRESSED_MB = 32  # Parquet: the data once decompressed, as the file's m
 #: Parquet: the text of the cells once decoded (a dictionary value counts once per row that refers to it) may
 #: be no larger than the largest CSV accepted, so that no encoding makes an upload cost more than a CSV does.
 MAX_DECODED_MB = MAX_UPLOAD_MB
-#: One Parquet upload is decoded at a time per server process: simultaneous uploads share one memory budget.
-_DECODING = threading.Lock()
+#: One upload is read and checked at a time per server process, so simultaneous uploads share the memory
+#: budget of one (about 50 MB above idle for the largest file accepted, docs/benchmarks_inputs.md).
+_ONE_AT_A_TIME = threading.RLock()
 ORIGIN_ATLAS, ORIGIN_VISITOR = "atlas", "yours"
 
 
@@ -85,6 +89,35 @@ class RawUpload:
 
     frame: pd.DataFrame
     issues: tuple[Issue, ...] = ()
+
+
+def check_upload(name: str, data: bytes, atlas: Tables) -> UploadResult:
+    """Read and validate an upload (read_upload, then validate_upload), one upload at a time per process;
+    raise UploadRejected when the file as a whole cannot be read."""
+    with _ONE_AT_A_TIME:
+        try:
+            return validate_upload(read_upload(name, data), atlas, file=name)
+        finally:
+            _return_freed_memory()
+
+
+def _return_freed_memory() -> None:
+    """Give the memory an upload freed back to the system (glibc keeps it per thread arena otherwise, so
+    uploads from several sessions' threads would add up even when they run one at a time)."""
+    if _LIBC is not None:
+        gc.collect()
+        _LIBC.malloc_trim(0)
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (macOS, Windows, musl without the symbol)
+        return None
+
+
+_LIBC = _glibc()
 
 
 def read_upload(name: str, data: bytes) -> RawUpload:
@@ -192,13 +225,15 @@ def _read_parquet(name: str, data: bytes) -> RawUpload:
         kind = schema.field(column).type
         if pa.types.is_nested(kind):
             raise UploadRejected(f"Column '{column}' holds nested values ({kind}); use text or numbers.")
+        if not (_is_text(kind) or _is_plain(kind)):
+            raise UploadRejected(f"Column '{column}' holds values of type {kind}; use text or numbers.")
     issues = [
         Issue(name, None, n, "", "not a column of the template; it was not read")
         for n in names
         if n not in allowed and not n.startswith("__index_level_")
     ]
     text_columns = [c for c in wanted if _is_text(schema.field(c).type)]
-    with _DECODING:
+    with _ONE_AT_A_TIME:
         # Text columns are read dictionary-encoded (each distinct value once), so their decoded size is
         # measured before any row is expanded.
         dictionary_reader = pq.ParquetFile(io.BytesIO(data), read_dictionary=text_columns)
@@ -212,11 +247,24 @@ def _read_parquet(name: str, data: bytes) -> RawUpload:
     return RawUpload(pd.DataFrame(cells, columns=wanted, dtype=object).astype(str), tuple(issues))
 
 
+_TEXT_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+#: Fixed-size types whose decoded size is a few bytes per row (fixed-size binary, whose one value can be
+#: megabytes, is not among them).
+_PLAIN_TYPES = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, pa.types.is_null)
+
+
+def _value_type(kind: pa.DataType) -> pa.DataType:
+    return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
 def _is_text(kind: pa.DataType) -> bool:
-    if pa.types.is_dictionary(kind):
-        kind = kind.value_type
-    return any(test(kind) for test in (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary,
-                                       pa.types.is_large_binary))  # fmt: skip
+    """Variable-length text or bytes, plain or dictionary-encoded: measured before it is decoded."""
+    return any(test(_value_type(kind)) for test in _TEXT_TYPES)
+
+
+def _is_plain(kind: pa.DataType) -> bool:
+    """Numbers, booleans or nulls, plain or dictionary-encoded."""
+    return any(test(_value_type(kind)) for test in _PLAIN_TYPES)
 
 
 def _decoded_bytes(column: pa.ChunkedArray) -> int:

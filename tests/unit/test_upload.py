@@ -316,3 +316,60 @@ def test_upload_of_a_compressed_file_renamed_csv_says_it_is_compressed(kind, com
     assert str(refused.value) == (
         f"The file is a compressed file ({kind}), not a CSV or Parquet file; uncompress it and upload the file inside."
     )
+
+
+def test_parquet_dictionary_bomb_of_fixed_size_binary_is_refused_by_its_type(tmp_path):
+    codes = pa.array([0] * DICTIONARY_BOMB_ROWS, pa.int8())
+    title = pa.DictionaryArray.from_arrays(codes, pa.array([b"x" * 100_000], pa.binary(100_000)))
+    path = tmp_path / "fixed.parquet"
+    pq.write_table(pa.table({"table": ["studies"] * DICTIONARY_BOMB_ROWS, "title": title}), path)
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("fixed.parquet", path.read_bytes())
+    assert str(refused.value) == "Column 'title' holds values of type fixed_size_binary[100000]; use text or numbers."
+
+
+LARGEST_ACCEPTED = """
+import sys, threading
+from pathlib import Path
+from rankl_atlas import upload
+from rankl_atlas.data import load_tables
+from tests.fixtures.hostile_uploads import largest_accepted_upload
+
+fmt, copies = sys.argv[1], int(sys.argv[2])
+atlas = load_tables(Path(sys.argv[3]))
+data = largest_accepted_upload(upload.template_csv(), fmt)
+
+def status(key):
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith(key))
+
+idle = status("VmRSS")
+kept = []
+
+def check_once():
+    result = upload.check_upload(f"largest.{fmt}", data, atlas)
+    kept.append((len(result.tables.studies), len(result.issues)))
+
+threads = [threading.Thread(target=check_once) for _ in range(copies)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(set(kept)))
+print("ABOVE_IDLE_MB", status("VmHWM") - idle)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_five_largest_accepted_uploads_at_once_stay_under_the_memory_bound(fmt):
+    done = subprocess.run(
+        [sys.executable, "-c", LARGEST_ACCEPTED, fmt, str(5), str(DATA)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == "[(5000, 0)]"  # every upload accepted whole
+    above_idle = int(lines[1].split()[1])
+    assert above_idle < MEMORY_BOUND_MB, f"5 uploads took {above_idle} MB above idle"
