@@ -221,6 +221,7 @@ def _read_parquet(name: str, data: bytes) -> RawUpload:
         raise UploadRejected("The file has no 'table' column; start from the template.")
     allowed = set(template_columns())
     wanted = [n for n in names if n in allowed]
+    _refuse_large_pages(data, groups, set(wanted))
     for column in wanted:
         kind = schema.field(column).type
         if pa.types.is_nested(kind):
@@ -255,6 +256,126 @@ _PLAIN_TYPES = (pa.types.is_integer, pa.types.is_floating, pa.types.is_boolean, 
 
 def _value_type(kind: pa.DataType) -> pa.DataType:
     return kind.value_type if pa.types.is_dictionary(kind) else kind
+
+
+def _refuse_large_pages(data: bytes, groups: list, wanted: set[str]) -> None:
+    """Refuse a file whose pages, as their own headers declare them, would take more than MAX_UNCOMPRESSED_MB
+    once decompressed: the reader allocates what a page header says, whatever the footer claims."""
+    total = 0
+    for group in groups:
+        for index in range(group.num_columns):
+            chunk = group.column(index)
+            if chunk.path_in_schema in wanted:
+                total += sum(_page_sizes(data, chunk))
+    if total > MAX_UNCOMPRESSED_MB * 1024 * 1024:
+        raise UploadRejected(
+            f"The file's pages hold {total / 1024 / 1024:.0f} MB of data once uncompressed (as their headers "
+            f"declare it); at most {MAX_UNCOMPRESSED_MB} MB are accepted."
+        )
+
+
+_MAX_PAGES = 100_000
+
+
+def _page_sizes(data: bytes, chunk) -> list[int]:
+    """The uncompressed size of every page of a column chunk, read from the page headers (Thrift compact
+    protocol: fields 2 and 3 of PageHeader are uncompressed_page_size and compressed_page_size)."""
+    offsets = [o for o in (chunk.dictionary_page_offset, chunk.data_page_offset) if o is not None and o > 0]
+    if not offsets:
+        raise UploadRejected("The file's metadata is inconsistent (a column has no page).")
+    position = min(offsets)
+    end = position + chunk.total_compressed_size
+    if end > len(data):
+        raise UploadRejected("The file's metadata is inconsistent (a column ends after the file).")
+    sizes = []
+    while position < end:
+        if len(sizes) >= _MAX_PAGES:
+            raise UploadRejected(f"A column of the file has more than {_MAX_PAGES} pages.")
+        header = _CompactReader(data, position)
+        fields = header.struct_fields({2, 3})
+        uncompressed, compressed = fields.get(2), fields.get(3)
+        if uncompressed is None or compressed is None or uncompressed < 0 or compressed < 0:
+            raise UploadRejected("The file's page headers are inconsistent.")
+        sizes.append(uncompressed)
+        position = header.position + compressed
+    return sizes
+
+
+class _CompactReader:
+    """Just enough of Thrift's compact protocol to read the integer fields of a struct and skip the rest."""
+
+    def __init__(self, data: bytes, position: int):
+        self.data, self.position = data, position
+
+    def _byte(self) -> int:
+        if self.position >= len(self.data):
+            raise UploadRejected("The file's page headers are inconsistent (a header runs past the file).")
+        value = self.data[self.position]
+        self.position += 1
+        return value
+
+    def _varint(self) -> int:
+        shift = result = 0
+        while True:
+            byte = self._byte()
+            result |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return result
+            shift += 7
+            if shift > 63:
+                raise UploadRejected("The file's page headers are inconsistent (an integer is too long).")
+
+    def _zigzag(self) -> int:
+        value = self._varint()
+        return (value >> 1) ^ -(value & 1)
+
+    def struct_fields(self, wanted: set[int], depth: int = 0) -> dict[int, int]:
+        """Read a struct; return its integer fields whose ids are in wanted, skipping every other field."""
+        if depth > 16:
+            raise UploadRejected("The file's page headers are inconsistent (nested too deeply).")
+        found, field_id = {}, 0
+        while True:
+            header = self._byte()
+            kind = header & 0x0F
+            if kind == 0:  # STOP
+                return found
+            delta = header >> 4
+            field_id = field_id + delta if delta else self._zigzag()
+            if kind in (5, 6) and field_id in wanted:  # i32, i64
+                found[field_id] = self._zigzag()
+            else:
+                self._skip(kind, depth)
+
+    def _skip(self, kind: int, depth: int) -> None:
+        if kind in (1, 2):  # booleans carry their value in the type
+            return
+        if kind == 3:
+            self._byte()
+        elif kind in (4, 5, 6):
+            self._varint()
+        elif kind == 7:
+            self.position += 8
+        elif kind == 8:
+            length = self._varint()  # read before adding: the read moves the position
+            self.position += length
+        elif kind in (9, 10):  # list, set
+            header = self._byte()
+            size = header >> 4 if header >> 4 != 15 else self._varint()
+            for _ in range(size):
+                self._skip(header & 0x0F, depth + 1)
+        elif kind == 11:  # map
+            size = self._varint()
+            if size:
+                types = self._byte()
+                for _ in range(size):
+                    self._skip(types >> 4, depth + 1)
+                    self._skip(types & 0x0F, depth + 1)
+        elif kind == 12:
+            self.struct_fields(set(), depth + 1)
+        else:
+            raise UploadRejected("The file's page headers are inconsistent (an unknown field type).")
+        if self.position > len(self.data):
+            raise UploadRejected("The file's page headers are inconsistent (a header runs past the file).")
 
 
 def _is_text(kind: pa.DataType) -> bool:

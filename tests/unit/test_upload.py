@@ -24,6 +24,7 @@ from tests.fixtures.hostile_uploads import (
     parquet_binary_title,
     parquet_dictionary_bomb,
     parquet_huge_cell,
+    parquet_lying_footer,
     parquet_row_bomb,
     parquet_wide,
 )
@@ -382,3 +383,17 @@ def test_five_largest_accepted_uploads_at_once_cost_about_one_not_five(fmt):
     # One at a time, with the memory each frees returned: five cost well under twice one (about five times one
     # when they ran side by side: 246 MB against 47 MB for CSV before the fix).
     assert five < 2 * one, f"five uploads took {five} MB above idle, one took {one} MB"
+
+
+def test_parquet_whose_footer_understates_its_pages_is_refused_before_decompression(tmp_path, monkeypatch):
+    path = parquet_lying_footer(tmp_path / "lying.parquet", megabytes=40)
+    meta = pq.ParquetFile(path).metadata
+    assert path.stat().st_size < 4096
+    assert meta.row_group(0).column(1).total_uncompressed_size <= 1024 * 1024  # the footer's claim passes
+    monkeypatch.setattr(pq.ParquetFile, "read", lambda *a, **k: pytest.fail("data was read"))
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("lying.parquet", path.read_bytes())
+    assert str(refused.value) == (
+        "The file's pages hold 40 MB of data once uncompressed (as their headers declare it); "
+        "at most 32 MB are accepted."
+    )
