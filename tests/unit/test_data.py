@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rankl_atlas.build import content_hash
 from rankl_atlas.data import DATA_ENV, DataLoadError, data_dir, load_tables
+from tests.conftest import record_hashes
 
 
 def test_missing_file_is_named_with_the_rebuild_command(built_copy):
@@ -35,10 +33,7 @@ def test_schema_violation_in_parquet_lists_the_bad_cells(built_copy):
     directions[0] = "sideways"
     table = table.set_column(table.schema.get_field_index("direction"), "direction", pa.array(directions))
     pq.write_table(table, path)
-    package_path = built_copy / "datapackage.json"
-    package = json.loads(package_path.read_text(encoding="utf-8"))  # the file is the one the manifest records
-    next(r for r in package["resources"] if r["name"] == "findings")["hash"] = content_hash(path.read_bytes())
-    package_path.write_text(json.dumps(package), encoding="utf-8")
+    record_hashes(built_copy)  # the file is the one the manifest records: a consistent set that breaks a rule
     with pytest.raises(DataLoadError) as err:
         load_tables(built_copy)
     assert any(i.column == "direction" and i.value == "sideways" for i in err.value.issues)
