@@ -376,13 +376,11 @@ def largest_accepted_above_idle(fmt: str, copies: int) -> int:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_five_largest_accepted_uploads_at_once_cost_about_one_not_five(fmt):
-    one = largest_accepted_above_idle(fmt, 1)
+def test_five_largest_accepted_uploads_at_once_stay_under_the_memory_bound(fmt):
+    # One at a time, with the memory each frees returned (side by side they took 246 MB for CSV, 199 MB for
+    # Parquet before the fix; one alone takes 30-65 MB).
     five = largest_accepted_above_idle(fmt, 5)
-    assert one < MEMORY_BOUND_MB, f"one upload took {one} MB above idle"
-    # One at a time, with the memory each frees returned: five cost well under twice one (about five times one
-    # when they ran side by side: 246 MB against 47 MB for CSV before the fix).
-    assert five < 2 * one, f"five uploads took {five} MB above idle, one took {one} MB"
+    assert five < MEMORY_BOUND_MB, f"five uploads took {five} MB above idle"
 
 
 def test_parquet_whose_footer_understates_its_pages_is_refused_before_decompression(tmp_path, monkeypatch):
