@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rankl_atlas import export, ui
+from rankl_atlas import export, ui, upload
 from rankl_atlas import tables as atlas_tables
 
 ctx = ui.context()
@@ -47,7 +47,7 @@ if chosen:
         link_columns[i % 3].link_button(name, url, width="stretch")
     repository = str(ctx.metadata.get("repository", ""))
     st.text(str(detail.study["summary"]))
-    if repository:
+    if repository and not upload.is_visitors(detail.study):  # a visitor's own study is not ours to correct
         st.link_button(
             "Report a problem with this study",
             export.report_problem_url(repository, "studies", chosen),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from rankl_atlas.build import build
+from rankl_atlas.build import build, content_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -54,3 +55,13 @@ def edit_csv(path: Path, row: int | None, column: str, value: str) -> None:
         row = len(frame) - 1
     frame.loc[row, column] = value
     frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def record_hashes(folder: Path) -> None:
+    """Record the Parquet files' current content hashes in datapackage.json, as a build of these files would:
+    for tests that edit a built file to break a rule, not to mix two builds."""
+    path = folder / "datapackage.json"
+    package = json.loads(path.read_text(encoding="utf-8"))
+    for resource in package["resources"]:
+        resource["hash"] = content_hash((folder / resource["path"]).read_bytes())
+    path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rankl_atlas.build import TABLES, parquet_bytes, write_atomic
 from rankl_atlas.validation import validate_tables
-from tests.conftest import DATA
+from tests.conftest import DATA, record_hashes
 from tests.unit.frames import frame, measurement, study
 
 
@@ -47,4 +47,5 @@ def write_poolable_dataset(folder: Path) -> Path:
     for table in TABLES:
         write_atomic(folder / f"{table}.parquet", parquet_bytes(tables[table], table))
     shutil.copy(DATA / "datapackage.json", folder / "datapackage.json")
+    record_hashes(folder)  # the package describes these files, not the bundled ones
     return folder

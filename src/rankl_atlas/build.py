@@ -6,6 +6,7 @@ Usage: python -m rankl_atlas.build [--source DIR] [--out DIR]
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ import pyarrow.parquet as pq
 
 from rankl_atlas.agreement import qa_issues
 from rankl_atlas.schema import (
+    NUMERIC_RANGES,
     PANDAS_DTYPE,
     TABLE_FIELDS,
     TABLE_KEYS,
@@ -111,8 +113,14 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def datapackage(metadata: dict, tables: dict[str, pd.DataFrame]) -> dict:
-    """A Frictionless Data Package describing every column from the same schema."""
+def content_hash(data: bytes) -> str:
+    """A file's content hash as a Frictionless Data Package writes it ('sha256:<hex>')."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def datapackage(metadata: dict, tables: dict[str, pd.DataFrame], files: dict[str, bytes] | None = None) -> dict:
+    """A Frictionless Data Package describing every column from the same schema; with the tables' Parquet
+    bytes, each resource also gives its size and content hash, which the loader checks (data.load_tables)."""
     resources = []
     for table in TABLES:
         fields = []
@@ -121,6 +129,8 @@ def datapackage(metadata: dict, tables: dict[str, pd.DataFrame]) -> dict:
             constraints = {"required": not f.nullable}
             if f.vocabulary:
                 constraints["enum"] = list(VOCABULARIES[f.vocabulary])
+            if f.name in NUMERIC_RANGES[table]:
+                constraints["minimum"], constraints["maximum"] = NUMERIC_RANGES[table][f.name]
             field["constraints"] = constraints
             fields.append(field)
         schema = {"fields": fields, "primaryKey": [TABLE_KEYS[table]]}
@@ -128,36 +138,39 @@ def datapackage(metadata: dict, tables: dict[str, pd.DataFrame]) -> dict:
             schema["foreignKeys"] = [
                 {"fields": ["study_id"], "reference": {"resource": "studies", "fields": ["study_id"]}}
             ]
-        resources.append(
-            {
-                "name": table,
-                "path": f"{table}.parquet",
-                "format": "parquet",
-                "title": TABLE_TITLES[table],
-                "rows": int(len(tables[table])),
-                "schema": schema,
-            }
-        )
+        resource = {
+            "name": table,
+            "path": f"{table}.parquet",
+            "format": "parquet",
+            "title": TABLE_TITLES[table],
+            "rows": int(len(tables[table])),
+        }
+        if files is not None:
+            resource |= {"bytes": len(files[table]), "hash": content_hash(files[table])}
+        resources.append(resource | {"schema": schema})
     return {**metadata, "resources": resources}
 
 
 def build(source_dir: Path, out_dir: Path) -> dict[str, int]:
     """Validate the sources and write the Parquet tables and datapackage.json; return row counts.
 
-    Nothing is written unless every table is valid; each file is replaced atomically.
+    Nothing is written unless every table is valid. Each file is replaced atomically, and the set switches at
+    once: datapackage.json, written last, holds each Parquet file's content hash, and the loader refuses a
+    set whose files do not match it (a build killed midway, or one still running), naming the command that
+    rebuilds it.
     """
     tables = load_sources(source_dir)
     metadata = json.loads((source_dir / "metadata.json").read_text(encoding="utf-8"))
-    outputs = {}
+    files = {}
     for table in TABLES:
         tables[table] = sort_table(
             tables[table].astype({f.name: PANDAS_DTYPE[f.dtype] for f in TABLE_FIELDS[table]}), table
         )
-        outputs[out_dir / f"{table}.parquet"] = parquet_bytes(tables[table], table)
-    package = json.dumps(datapackage(metadata, tables), indent=2, ensure_ascii=False) + "\n"
-    outputs[out_dir / "datapackage.json"] = package.encode("utf-8")
-    for path, data in outputs.items():
-        write_atomic(path, data)
+        files[table] = parquet_bytes(tables[table], table)
+    package = json.dumps(datapackage(metadata, tables, files), indent=2, ensure_ascii=False) + "\n"
+    for table, data in files.items():
+        write_atomic(out_dir / f"{table}.parquet", data)
+    write_atomic(out_dir / "datapackage.json", package.encode("utf-8"))
     return {table: len(frame) for table, frame in tables.items()}
 
 

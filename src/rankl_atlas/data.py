@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rankl_atlas.build import REBUILD_COMMAND, TABLES
+from rankl_atlas.build import REBUILD_COMMAND, TABLES, content_hash
 from rankl_atlas.schema import column_names
 from rankl_atlas.search_log import SearchLogs, read_logs
 from rankl_atlas.validation import Issue, as_contract_dtypes, validate_tables
@@ -55,24 +56,36 @@ def data_dir(bundled: Path) -> Path:
 
 
 def data_version(folder: Path) -> str:
-    """Fingerprint of the Parquet files (names, sizes, mtimes) used to key the app's cache."""
+    """Fingerprint of the Parquet files and datapackage.json (names, sizes, mtimes) used to key the app's cache."""
     parts = []
-    for table in TABLES:
-        path = folder / f"{table}.parquet"
+    for name in [f"{table}.parquet" for table in TABLES] + ["datapackage.json"]:
+        path = folder / name
         stat = path.stat() if path.exists() else None
-        parts.append(f"{table}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{table}:missing")
+        parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{name}:missing")
     return "|".join(parts)
 
 
-def read_table(folder: Path, table: str) -> pd.DataFrame:
-    """Read one Parquet table with contract dtypes; raise DataLoadError if missing or unreadable."""
+#: What a Parquet file that does not match datapackage.json means, for the error page.
+INCONSISTENT = (
+    "does not match datapackage.json (its content hash differs): the dataset is being rebuilt, or a rebuild "
+    "was interrupted and left files of two builds"
+)
+
+
+def read_table(folder: Path, table: str, expected_hash: str | None = None) -> pd.DataFrame:
+    """Read one Parquet table with contract dtypes; raise DataLoadError if missing, unreadable, or (given the
+    content hash datapackage.json records) not the file of the same build."""
     path = folder / f"{table}.parquet"
-    if not path.exists():
-        raise DataLoadError(path, "file is missing")
     try:
-        frame = pq.read_table(path).to_pandas()
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataLoadError(path, "file is missing") from None
+    try:
+        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
     except Exception as err:  # noqa: BLE001 - any reader failure means a corrupt file
         raise DataLoadError(path, f"file cannot be read as Parquet ({type(err).__name__}: {err})") from err
+    if expected_hash is not None and content_hash(data) != expected_hash:
+        raise DataLoadError(path, INCONSISTENT)
     missing = [c for c in column_names(table) if c not in frame.columns]
     if missing:
         raise DataLoadError(path, f"required column(s) missing: {', '.join(missing)}")
@@ -82,9 +95,24 @@ def read_table(folder: Path, table: str) -> pd.DataFrame:
         raise DataLoadError(path, f"a column has the wrong type ({err})") from err
 
 
+def recorded_hashes(folder: Path) -> dict[str, str]:
+    """The content hash datapackage.json records for each table (none for a folder built without them)."""
+    path = folder / "datapackage.json"
+    try:
+        package = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DataLoadError(path, f"file cannot be read as JSON ({err})") from err
+    return {r["name"]: r["hash"] for r in package.get("resources", []) if "name" in r and "hash" in r}
+
+
 def load_tables(folder: Path) -> Tables:
-    """Read and validate the three tables; raise DataLoadError naming the first bad file."""
-    frames = {table: read_table(folder, table) for table in TABLES}
+    """Read and validate the tables; raise DataLoadError naming the first bad file.
+
+    Every file must be the one datapackage.json records (same content hash), so a set of files from two
+    builds is refused as a whole, never loaded half old and half new.
+    """
+    hashes = recorded_hashes(folder)
+    frames = {table: read_table(folder, table, hashes.get(table)) for table in TABLES}
     issues = validate_tables(frames, {t: f"{t}.parquet" for t in TABLES})
     if issues:
         first = issues[0].file

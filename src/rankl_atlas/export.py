@@ -16,6 +16,7 @@ from bibtexparser.model import Entry, Field
 
 from rankl_atlas.labels import year_text
 from rankl_atlas.schema import label
+from rankl_atlas.upload import ORIGIN_VISITOR
 from rankl_atlas.validation import text_or_none
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -116,6 +117,12 @@ def inert(value: object) -> str | None:
     return "'" + text if text and text.startswith(FORMULA_START) else text
 
 
+#: How the citation exports label a study's summary: the atlas curators', or a visitor's own uploaded study's.
+OUR_SUMMARY = "RANKL Atlas curators' summary (ours"
+YOUR_SUMMARY = "Your own summary (from your upload, not RANKL Atlas"
+YOUR_KITS = "Assay kit(s) from your upload"
+
+
 class _UnnumberedRisWriter(rispy.RisWriter):
     """rispy's writer without the '1.' numbering line before each record (not part of the RIS standard)."""
 
@@ -158,9 +165,10 @@ def to_ris(studies: pd.DataFrame, kits: dict[str, str] | None = None, context: E
     for row in studies.itertuples(index=False):
         start, end = _pages(row.pages)
         notes = [f"PMID: {row.pmid}"] if _text(row.pmid) else []
-        notes.append(f"RANKL Atlas curators' summary (ours, not the abstract): {inert(row.summary)}")
+        theirs = getattr(row, "origin", None) == ORIGIN_VISITOR
+        notes.append(f"{YOUR_SUMMARY if theirs else OUR_SUMMARY}, not the abstract): {inert(row.summary)}")
         if row.study_id in kits:
-            notes.append(f"RANKL Atlas assay kit(s): {kits[row.study_id]}")
+            notes.append(f"{YOUR_KITS if theirs else 'RANKL Atlas assay kit(s)'}: {kits[row.study_id]}")
         if context is not None:
             notes.append(context.header())
         entry = {
@@ -196,9 +204,10 @@ def to_bibtex(studies: pd.DataFrame, kits: dict[str, str] | None = None, context
         library.add(bibtexparser.model.ExplicitComment(context.header()))
     for row in studies.itertuples(index=False):
         start, end = _pages(row.pages)
-        note = f"RANKL Atlas curators' summary (ours): {inert(row.summary)}"
+        theirs = getattr(row, "origin", None) == ORIGIN_VISITOR
+        note = f"{YOUR_SUMMARY if theirs else OUR_SUMMARY}): {inert(row.summary)}"
         if row.study_id in kits:
-            note = f"RANKL Atlas assay kit(s): {kits[row.study_id]}. {note}"
+            note = f"{YOUR_KITS if theirs else 'RANKL Atlas assay kit(s)'}: {kits[row.study_id]}. {note}"
         values = {
             "author": " and ".join(inert(a) for a in _authors(row.authors)),
             "title": inert(row.title),

@@ -33,7 +33,17 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 
 from rankl_atlas.build import TABLES, load_sources, write_atomic
-from rankl_atlas.schema import DOI_PATTERN, PMID_PATTERN, STUDY_ID_PATTERN, YEAR_MAX, YEAR_MIN, column_names
+from rankl_atlas.schema import (
+    BIDI_CONTROLS,
+    DOI_PATTERN,
+    PMID_PATTERN,
+    STUDY_ID_PATTERN,
+    YEAR_MAX,
+    YEAR_MIN,
+    column_names,
+    has_visible_character,
+    show_invisible,
+)
 from rankl_atlas.validation import ValidationFailed
 
 __all__ = [
@@ -47,6 +57,7 @@ __all__ = [
     "Problem",
     "Skipped",
     "add_studies",
+    "compressed_format",
     "plan_import",
     "read_export",
 ]
@@ -89,7 +100,8 @@ _LEADING_YEAR = re.compile(r"([0-9]{4})(?:$|[\s/.,;:-])")
 _FORMULA_START = ("=", "+", "-", "@")
 #: An article number (MDPI '551', Frontiers '789012', PLoS 'e0123456') given as PubMed's [pii] identifier.
 _ARTICLE_NUMBER = re.compile(r"[A-Za-z]{0,2}[0-9]{1,12}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Control characters (e.g. terminal escapes) and bidirectional override/isolate controls, removed on import.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|" + BIDI_CONTROLS)
 _MEDLINE_LINE = re.compile(r"^[A-Z][A-Z0-9 ]{3}- ")
 _MEDLINE_ID = re.compile(r"(\S+)\s*\[([a-z]+)\]")
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
@@ -101,9 +113,25 @@ _MARKUP_TAG = re.compile(
     r"(?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:\"[^\"<>]*\"|'[^'<>]*'))*\s*/?>",
     re.IGNORECASE,
 )
-#: An XML DOCTYPE with an internal subset, or any entity declaration: refused before parsing.
-_XML_DECLARATIONS = re.compile(r"<!DOCTYPE[^>\[]*\[|<!ENTITY", re.IGNORECASE)
+#: An XML DOCTYPE with an internal subset, or any entity declaration outside a comment: refused before parsing.
+_DOCTYPE_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
+_XML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _ENTITY_REFUSAL = "XML with entity declarations is not accepted"
+_SUBSET_REFUSAL = (
+    "XML with a DOCTYPE internal subset is not accepted (declarations between '<!DOCTYPE ... [' and ']>', even "
+    "without entities); export the records from PubMed again"
+)
+#: Magic bytes of compressed files, which a renamed export or upload may hold instead of text.
+COMPRESSED_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"PK\x03\x04": "zip",
+    b"PK\x05\x06": "zip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"7z\xbc\xaf\x27\x1c": "7-Zip",
+}
 # Letters that Unicode decomposition does not reduce to ASCII.
 _TRANSLITERATE = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE", "ł": "l", "Ł": "L"}
@@ -219,7 +247,8 @@ class ImportPlan:
 
 
 def _clean(value: object) -> str | None:
-    """Collapse whitespace and drop control characters (e.g. terminal escapes); None for empty values."""
+    """Collapse whitespace and drop control characters (terminal escapes, bidirectional overrides and isolates);
+    None for empty values."""
     if value is None:
         return None
     text = " ".join(_CONTROL.sub("", str(value)).split())
@@ -371,8 +400,18 @@ def _detect_format(name: str, text: str) -> str | None:
     return _EXTENSION_FORMATS.get(Path(name).suffix.lower())
 
 
+def compressed_format(data: bytes) -> str | None:
+    """The compression format a file's first bytes announce (gzip, zip, ...), or None."""
+    return next((name for magic, name in COMPRESSED_MAGIC.items() if data.startswith(magic)), None)
+
+
 def _decode_text(data: bytes, file: str) -> str:
     """UTF-8 text (a BOM is allowed); binary or non-UTF-8 content is refused with the offending byte."""
+    compression = compressed_format(data)
+    if compression:
+        raise _refuse(
+            file, f"a compressed file ({compression}), not a text export; uncompress it and import the file inside"
+        )
     if b"\x00" in data[:8192]:
         raise _refuse(file, "binary file, not a text export")
     try:
@@ -439,8 +478,10 @@ def _medline_citation(record, file: str, index: int) -> Citation:
 
 def _read_pubmed_xml(data: bytes, text: str, file: str) -> list[Citation]:
     """A saved efetch PubmedArticleSet, parsed with defusedxml: no DTD is read, no entity expanded, offline."""
-    if _XML_DECLARATIONS.search(text):
+    if _ENTITY_DECLARATION.search(_XML_COMMENT.sub("", text)):
         raise _refuse(file, _ENTITY_REFUSAL)
+    if _DOCTYPE_SUBSET.search(text):
+        raise _refuse(file, _SUBSET_REFUSAL)
     root = _parse_pubmed_xml(data, file)
     citations = []
     for index, record in enumerate(r for r in root if r.tag in ("PubmedArticle", "PubmedBookArticle")):
@@ -745,6 +786,8 @@ def _check_citation(c: Citation) -> list[Problem]:
     problems = []
     if not c.title:
         problems.append(c.problem("record has no title"))
+    elif not has_visible_character(c.title):
+        problems.append(c.problem(f"title has no visible character ({show_invisible(c.title)!r})"))
     if c.year is not None and not YEAR_MIN <= c.year <= YEAR_MAX:
         problems.append(c.problem(f"year {c.year} is outside {YEAR_MIN}-{YEAR_MAX}"))
     elif c.year is None and c.year_text:

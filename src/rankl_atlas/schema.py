@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import pandas as pd
@@ -833,8 +835,58 @@ def _column(field: Field) -> pa.Column:
     return pa.Column(PANDAS_DTYPE[field.dtype], checks=checks, nullable=field.nullable)
 
 
+#: Bidirectional override and isolate controls: they make text display differently from what is stored
+#: (a picker could show a title that is not the one kept), so no text column may hold them.
+BIDI_CONTROLS = "[\u202a-\u202e\u2066-\u2069]"
+
+
+def _invisible_characters() -> str:
+    """A regex character class of characters that show nothing: spaces, controls, format characters
+    (zero-width space/joiners, word joiner, BOM, bidi marks, tags) and blank letters (Hangul fillers, the
+    blank Braille pattern)."""
+    blank_letters = {0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800}
+    invisible = [
+        c
+        for c in [*range(0x10000), *range(0xE0000, 0xE0080)]
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zs", "Zl", "Zp") or c in blank_letters
+    ]
+    ranges, start = [], invisible[0]
+    for previous, current in itertools.pairwise([*invisible, -1]):
+        if current != previous + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(previous)) if previous > start else ""))
+            start = current
+    return "[" + "".join(ranges) + "]"
+
+
+_INVISIBLE = _invisible_characters()
+_invisible_characters_re = re.compile(_INVISIBLE)
+#: A character that shows something: anything not in the invisible class.
+VISIBLE_CHARACTER = "[^" + _INVISIBLE[1:]
+NO_VISIBLE_CHARACTER = "must not be blank (it holds no visible character)"
+BIDI_RULE = (
+    "must not hold bidirectional control characters (U+202A-U+202E, U+2066-U+2069): they make text display "
+    "differently from what is stored"
+)
+
+
+def has_visible_character(text: str) -> bool:
+    """Whether text shows at least one character (not only spaces, zero-width or other invisible ones)."""
+    return re.search(VISIBLE_CHARACTER, text) is not None
+
+
+def show_invisible(text: str) -> str:
+    """Text with each invisible character other than a plain space written as <U+XXXX>, for messages."""
+    return re.sub(
+        _invisible_characters_re, lambda m: m.group() if m.group() == " " else f"<U+{ord(m.group()):04X}>", text
+    )
+
+
 def _non_blank(series):
-    return series.isna() | (series.str.strip().str.len() > 0)
+    return series.isna() | series.str.contains(VISIBLE_CHARACTER, regex=True)
+
+
+def _no_bidi_controls(series):
+    return series.isna() | ~series.str.contains(BIDI_CONTROLS, regex=True)
 
 
 def _table_schema(table: str) -> pa.DataFrameSchema:
@@ -842,13 +894,15 @@ def _table_schema(table: str) -> pa.DataFrameSchema:
     key = TABLE_KEYS[table]
     columns[key] = pa.Column(
         "string",
-        checks=[pa.Check(_non_blank, element_wise=False, error="must not be blank")],
+        checks=[pa.Check(_non_blank, element_wise=False, error=NO_VISIBLE_CHARACTER)],
         unique=True,
         report_duplicates="all",
     )
     for name, field in ((f.name, f) for f in TABLE_FIELDS[table]):
         if field.dtype == "string" and not field.nullable and name != key:
-            columns[name].checks.append(pa.Check(_non_blank, error="must not be blank"))
+            columns[name].checks.append(pa.Check(_non_blank, error=NO_VISIBLE_CHARACTER))
+        if field.dtype == "string":
+            columns[name].checks.append(pa.Check(_no_bidi_controls, error=BIDI_RULE))
     return pa.DataFrameSchema(columns, strict=True, ordered=True, coerce=False, name=table)
 
 
@@ -858,38 +912,87 @@ def _add_checks(schema: pa.DataFrameSchema, **checks: list[pa.Check]) -> pa.Data
     return schema
 
 
+#: Upper bound of every count (people, groups): larger than any cohort, small enough to be read as a count.
+COUNT_MAX = 10_000_000
+#: Upper bound of the magnitude of every concentration, spread, limit and effect value, in any unit.
+MAGNITUDE_MAX = 1e9
+_COUNT = (1, COUNT_MAX)
+_NON_NEGATIVE = (0, MAGNITUDE_MAX)
+_SIGNED = (-MAGNITUDE_MAX, MAGNITUDE_MAX)
+
+#: Every numeric column's range, inclusive: a value must be a finite number inside it (build, load, upload,
+#: import). ``test_every_numeric_column_has_a_stated_range`` checks that no numeric column is left out.
+NUMERIC_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "studies": {"ref_no": (1, 59), "year": (YEAR_MIN, YEAR_MAX), "n_participants": _COUNT},
+    "measurements": {
+        "n": _COUNT,
+        **dict.fromkeys(("value", "sd", "se", "q1", "q3", "min", "max"), _NON_NEGATIVE),
+        "ci_low": _SIGNED,
+        "ci_high": _SIGNED,
+        "pct_undetectable": (0, 100),
+    },
+    "findings": {
+        "n": _COUNT,
+        "effect_value": _SIGNED,
+        "ci_low": _SIGNED,
+        "ci_high": _SIGNED,
+        "p_value": (0, 1),
+    },
+    "assays": {
+        "calibrator_mw_kda": (1, 1000),
+        **dict.fromkeys(("lod", "range_low", "range_high"), _NON_NEGATIVE),
+    },
+    "meta_analyses": {
+        "year": (YEAR_MIN, YEAR_MAX),
+        "estimate": _SIGNED,
+        "ci_low": _SIGNED,
+        "ci_high": _SIGNED,
+        "p_value": (0, 1),
+        "k_studies": _COUNT,
+        "n_participants": _COUNT,
+        "i2": (0, 100),
+    },
+}
+
+
+def _bound(number: float) -> str:
+    """A bound as people write it: 1950, 100, 10,000,000, 0.5."""
+    if not float(number).is_integer():
+        return f"{number:g}"
+    return f"{int(number):,}" if abs(number) >= 10_000 else str(int(number))
+
+
+def range_rule(low: float, high: float) -> str:
+    """The rule a value outside [low, high] breaks, in words that name the range."""
+    if (low, high) == _COUNT:
+        return f"must be a positive count (at most {_bound(high)})"
+    if (low, high) == _NON_NEGATIVE:
+        return f"must not be negative (and at most {_bound(high)})"
+    return f"must be between {_bound(low)} and {_bound(high)}"
+
+
 STUDIES_SCHEMA = _add_checks(
     _table_schema("studies"),
     study_id=[pa.Check.str_matches(STUDY_ID_PATTERN, error="must be surname+year slug, e.g. schett2004")],
-    ref_no=[pa.Check.in_range(1, 59, error="must be between 1 and 59")],
     pmid=[pa.Check.str_matches(PMID_PATTERN, error="must be digits only")],
     doi=[
         pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")
     ],
-    year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
-    n_participants=[pa.Check.ge(1, error="must be a positive count")],
 )
 STUDIES_SCHEMA.columns["ref_no"].unique = True
 STUDIES_SCHEMA.columns["doi"].checks.append(
     pa.Check(lambda s: s.isna() | (s == s.str.lower()), error="must be lowercase")
 )
 
-_NON_NEGATIVE = ["sd", "se", "min", "max", "q1", "q3"]
 MEASUREMENTS_SCHEMA = _add_checks(
     _table_schema("measurements"),
     measurement_id=[
         pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-m[0-9]+$", error="must be '<study_id>-m<k>'")
     ],
-    n=[pa.Check.ge(1, error="must be a positive count")],
-    value=[pa.Check.ge(0, error="must not be negative")],
-    pct_undetectable=[pa.Check.in_range(0, 100, error="must be between 0 and 100")],
-    **{name: [pa.Check.ge(0, error="must not be negative")] for name in _NON_NEGATIVE},
 )
 FINDINGS_SCHEMA = _add_checks(
     _table_schema("findings"),
     finding_id=[pa.Check.str_matches(r"^[a-z]+(?:[0-9]{4}|nd)[a-z]{0,2}-f[0-9]+$", error="must be '<study_id>-f<k>'")],
-    n=[pa.Check.ge(1, error="must be a positive count")],
-    p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
 )
 
 STUDIES_SCHEMA.columns["analytes_measured"].checks.append(
@@ -906,17 +1009,11 @@ META_ANALYSES_SCHEMA = _add_checks(
     doi=[
         pa.Check.str_matches(DOI_PATTERN, error="must start with '10.' and hold no spaces, [ ] < > or unbalanced ( )")
     ],
-    year=[pa.Check.in_range(YEAR_MIN, YEAR_MAX, error=f"must be between {YEAR_MIN} and {YEAR_MAX}")],
-    k_studies=[pa.Check.ge(1, error="must be a positive count")],
-    n_participants=[pa.Check.ge(1, error="must be a positive count")],
-    i2=[pa.Check.in_range(0, 100, error="must be between 0 and 100")],
-    p_value=[pa.Check.in_range(0, 1, error="must be between 0 and 1")],
 )
 ASSAYS_SCHEMA = _add_checks(
     _table_schema("assays"),
     assay_id=[pa.Check.str_matches(ASSAY_ID_PATTERN, error="must be a lowercase slug (letters, digits, _)")],
     analyte=[pa.Check.isin(list(MEASURED_ANALYTE), error="must be rankl or opg")],
-    **{name: [pa.Check.ge(0, error="must not be negative")] for name in ("lod", "range_low", "range_high")},
 )
 
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
@@ -926,6 +1023,9 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "assays": ASSAYS_SCHEMA,
     "meta_analyses": META_ANALYSES_SCHEMA,
 }
+for _table, _ranges in NUMERIC_RANGES.items():
+    for _name, (_low, _high) in _ranges.items():
+        SCHEMAS[_table].columns[_name].checks.append(pa.Check.in_range(_low, _high, error=range_rule(_low, _high)))
 
 
 def column_names(table: str) -> list[str]:
@@ -939,5 +1039,7 @@ def data_dictionary() -> pd.DataFrame:
     for table, table_fields in TABLE_FIELDS.items():
         for f in table_fields:
             codes = ", ".join(VOCABULARIES[f.vocabulary]) if f.vocabulary else ""
+            if f.name in NUMERIC_RANGES[table]:
+                codes = "{} to {}".format(*map(_bound, NUMERIC_RANGES[table][f.name]))
             rows.append((table, f.name, f.dtype, "no" if f.nullable else "yes", codes, f.description))
     return pd.DataFrame(rows, columns=["table", "column", "type", "required", "allowed values", "description"])

@@ -14,6 +14,7 @@ from rankl_atlas.data import Tables
 from rankl_atlas.export import kits_by_study, report_problem_url
 from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
+from rankl_atlas.upload import ORIGIN_VISITOR
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 DOI_RESOLVER = "https://doi.org/"
@@ -435,9 +436,12 @@ def find_studies(studies: pd.DataFrame, query: str, limit: int = 8) -> pd.DataFr
 
 
 def with_report_links(frame: pd.DataFrame, table: str, repository: str) -> pd.DataFrame:
-    """The rows with a 'report' column: a prefilled new-issue link for each row id (a new frame)."""
+    """The rows with a 'report' column: a prefilled new-issue link for each row id (a new frame); a visitor's
+    own uploaded rows get none (they are not the atlas's to correct)."""
     key = TABLE_KEYS[table]
     links = frame[key].map(lambda row_id: report_problem_url(repository, table, str(row_id)))
+    if "origin" in frame:
+        links = links.where(frame["origin"] != ORIGIN_VISITOR, None)
     return frame.assign(report=links.to_numpy())
 
 

@@ -556,11 +556,11 @@ def accept_upload(name: str, data: bytes, file_id: str) -> None:
     state = st.session_state
     state[StateKey.VISITOR_FILE_ID] = file_id
     try:
-        raw = upload.read_upload(name, data)
+        result = upload.check_upload(name, data, context().atlas)
     except upload.UploadRejected as err:
         state[StateKey.VISITOR_ERROR] = f"{name}: {err}"
         return
-    state[StateKey.VISITOR_RESULT] = upload.validate_upload(raw, context().atlas, file=name)
+    state[StateKey.VISITOR_RESULT] = result
     state[StateKey.VISITOR_ERROR] = None
 
 
@@ -614,12 +614,11 @@ def footer(ctx: Context) -> None:
     """Provenance on every page: source and licence (from the dataset's metadata), version, counts, and a
     'Cite this view' box."""
     meta = ctx.metadata
-    counts = f"{len(ctx.tables.studies)} studies, {len(ctx.tables.measurements)} measurements, {len(ctx.tables.findings)} findings"
     sources = "; ".join(s.get("title", "") for s in meta.get("sources", []))
     licences = ", ".join(lic.get("title") or lic.get("name", "") for lic in meta.get("licenses", []))
     st.divider()
     st.caption(
-        f"RANKL Atlas dataset v{meta.get('version', '?')} ({counts}). Sources: {sources}. "
+        f"{upload.dataset_line(ctx.tables, str(meta.get('version', '?')))}. Sources: {sources}. "
         f"Extracted facts licensed {licences or 'as stated in datapackage.json'}."
     )
     with st.expander("Cite this view", icon=":material/format_quote:"):

@@ -5,10 +5,20 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from rankl_atlas.schema import PANDAS_DTYPE, SCHEMAS, TABLE_FIELDS, TABLE_KEYS, column_names
+from rankl_atlas.schema import (
+    NUMERIC_RANGES,
+    PANDAS_DTYPE,
+    SCHEMAS,
+    TABLE_FIELDS,
+    TABLE_KEYS,
+    column_names,
+    range_rule,
+    show_invisible,
+)
 
 #: Row numbers in messages are 1-based data rows; for CSV sources the file line is row + 1 (header).
 TRUE_WORDS = {"true", "1", "yes"}
@@ -76,20 +86,41 @@ def coerce_text_table(
             bad = text.notna() & parsed.isna()
             rule = "must be true or false"
         else:
-            numbers = pd.to_numeric(text, errors="coerce")
-            if field.dtype == "int":
-                bad = text.notna() & (numbers.isna() | (numbers % 1 != 0))
-                parsed = numbers.where(~bad).astype("Float64").astype("Int64")
-                rule = "must be a whole number"
-            else:
-                bad = text.notna() & numbers.isna()
-                parsed = numbers.astype("Float64")
-                rule = "must be a number"
+            parsed, found = _numbers(text, table, field.name, field.dtype == "int", file)
+            issues.extend(found)
+            out[field.name] = parsed
+            continue
         for idx in text.index[bad.fillna(False)]:
             issues.append(Issue(file, int(idx) + 1, field.name, str(text[idx]), rule))
         out[field.name] = parsed
     frame = pd.DataFrame(out, index=raw.index)
     return (frame if keep_index else frame.reset_index(drop=True)), issues
+
+
+def _numbers(text: pd.Series, table: str, column: str, whole: bool, file: str) -> tuple[pd.Series, list[Issue]]:
+    """Parse a column of number text: each cell must be a (whole) finite number inside the column's stated
+    range (schema.NUMERIC_RANGES); a cell that is not becomes an issue quoting the text as written, and empty."""
+    numbers = pd.Series(
+        pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64", na_value=np.nan), index=text.index
+    )
+    given = text.notna().to_numpy(dtype=bool)
+    low, high = NUMERIC_RANGES[table][column]
+    with np.errstate(invalid="ignore"):
+        checks = [
+            (np.isnan(numbers), "must be a whole number" if whole else "must be a number"),
+            (np.isinf(numbers), "must be a finite number"),
+            ((numbers < low) | (numbers > high), range_rule(low, high)),
+        ]
+        if whole:
+            checks.append((numbers % 1 != 0, "must be a whole number"))
+    issues, bad = [], np.zeros(len(text), dtype=bool)
+    for failing, rule in checks:
+        new = given & ~bad & np.asarray(failing, dtype=bool)
+        issues += [Issue(file, int(idx) + 1, column, str(text[idx]), rule) for idx in text.index[new]]
+        bad |= new
+    issues.sort(key=lambda issue: issue.row)
+    kept = numbers.where(given & ~bad)
+    return (kept.astype("Float64").astype("Int64") if whole else kept.astype("Float64")), issues
 
 
 def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
@@ -113,7 +144,7 @@ def schema_issues(frame: pd.DataFrame, table: str, file: str) -> list[Issue]:
                 rule = "must not be empty"
             elif rule.startswith("dtype("):
                 rule = f"wrong type, expected {rule[6:-1]}"
-            issues.append(Issue(file, row, column, _text(case.failure_case), rule))
+            issues.append(Issue(file, row, column, show_invisible(_text(case.failure_case)), rule))
         return sorted(set(issues), key=lambda i: (i.row or 0, i.column or "", i.rule))
     return []
 

@@ -587,3 +587,39 @@ def test_cli_default_source_is_data_source(monkeypatch, tmp_path, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["add-studies", "citations.ris"]) == 0
     assert "nunezgarcia2021" in studies(tmp_path / "data" / "source")["study_id"].tolist()
+
+
+# --- Issue 19: messages that name the cause ----------------------------------------------------------
+
+SUBSET_REFUSAL = (
+    "XML with a DOCTYPE internal subset is not accepted (declarations between '<!DOCTYPE ... [' and ']>', even "
+    "without entities); export the records from PubMed again"
+)
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        "<!DOCTYPE PubmedArticleSet [<!ATTLIST PubmedArticleSet note CDATA #IMPLIED>]>",
+        "<!DOCTYPE PubmedArticleSet []>",
+        '<!DOCTYPE PubmedArticleSet [<!-- <!ENTITY a "b"> -->]>',
+    ],
+    ids=["attlist", "empty", "entity-in-a-comment"],
+)
+def test_doctype_internal_subset_without_entities_is_refused_as_a_doctype_internal_subset(tmp_path, doctype):
+    xml = (FIXTURES / "pubmed.xml").read_text(encoding="utf-8")
+    xml = xml.replace(xml.splitlines()[1], doctype)
+    with pytest.raises(ImportFailed) as failed:
+        read_export(write(tmp_path, "subset.xml", xml))
+    assert [str(p) for p in failed.value.problems] == [f"subset.xml: {SUBSET_REFUSAL}"]
+
+
+@pytest.mark.parametrize(("kind", "magic"), [("gzip", b"\x1f\x8b\x08\x00"), ("zip", b"PK\x03\x04\x14\x00")])
+def test_compressed_export_renamed_nbib_says_it_is_compressed(tmp_path, kind, magic):
+    path = tmp_path / "records.nbib"
+    path.write_bytes(magic + b"PMID- 1\n" * 10)
+    with pytest.raises(ImportFailed) as failed:
+        read_export(path)
+    assert [str(p) for p in failed.value.problems] == [
+        f"records.nbib: a compressed file ({kind}), not a text export; uncompress it and import the file inside"
+    ]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import subprocess
 import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -17,8 +20,11 @@ from rankl_atlas.data import load_tables
 from tests.conftest import DATA, ROOT
 from tests.fixtures.hostile_uploads import (
     BOMB_ROWS,
+    DICTIONARY_BOMB_ROWS,
     parquet_binary_title,
+    parquet_dictionary_bomb,
     parquet_huge_cell,
+    parquet_lying_footer,
     parquet_row_bomb,
     parquet_wide,
 )
@@ -204,3 +210,188 @@ def test_when_a_study_row_is_refused_its_measurement_and_finding_rows_are_refuse
         (4, "study_id", "example2020", rule),
     } <= listed
     assert not any("does not exist in studies" in i.rule for i in result.issues)
+
+
+# --- Issue 19: the next hostile files ---------------------------------------------------------------
+
+PEAK_RSS_ABOVE_IDLE = """
+import sys, threading
+from rankl_atlas import upload
+data = open(sys.argv[1], "rb").read()
+copies = int(sys.argv[2])
+
+def status(key):
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith(key))
+
+idle = status("VmRSS")
+outcomes = []
+
+def read_once():
+    try:
+        upload.read_upload("bomb.parquet", data)
+        outcomes.append("ACCEPTED")
+    except upload.UploadRejected as err:
+        outcomes.append(f"REJECTED {err}")
+
+threads = [threading.Thread(target=read_once) for _ in range(copies)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(set(outcomes)))
+print("ABOVE_IDLE_MB", status("VmHWM") - idle)
+"""
+
+#: The bound the issue sets: an upload, or five at once, never costs the server more than this above idle.
+MEMORY_BOUND_MB = 100
+
+
+@pytest.mark.parametrize(("value_kb", "decoded_mb"), [(50, 244), (200, 977)])
+@pytest.mark.parametrize("copies", [1, 5])
+def test_parquet_dictionary_bomb_is_refused_before_its_rows_are_expanded(tmp_path, value_kb, decoded_mb, copies):
+    bomb = parquet_dictionary_bomb(tmp_path / "bomb.parquet", value_kb=value_kb)
+    assert bomb.stat().st_size < 2048  # the issue's file was 1 402 bytes
+    # 5000 rows x value_kb kB of one dictionary value: 244 MiB (50 kB) or 977 MiB (200 kB) once decoded.
+    assert round(DICTIONARY_BOMB_ROWS * value_kb * 1024 / 2**20) == decoded_mb
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS_ABOVE_IDLE, str(bomb), str(copies)], capture_output=True, text=True, timeout=300
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == str(
+        [
+            f"REJECTED The file's text would take {decoded_mb} MB once decoded (column 'title': {decoded_mb} MB, "
+            "a value stored once can be repeated in every row); at most 5 MB are accepted, as for a CSV."
+        ]
+    )
+    above_idle = int(lines[1].split()[1])
+    assert above_idle < MEMORY_BOUND_MB, f"{copies} upload(s) took {above_idle} MB above idle"
+
+
+def test_parquet_dictionary_encoded_template_is_still_accepted(tmp_path):
+    path = tmp_path / "dict.parquet"
+    frame = template_frame()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, use_dictionary=True)
+    result = upload.validate_upload(upload.read_upload("dict.parquet", path.read_bytes()), ATLAS)
+    assert result.issues == []
+    assert (len(result.tables.studies), len(result.tables.measurements), len(result.tables.findings)) == (1, 2, 1)
+
+
+#: The six columns dataset 1.1 added to the template: an upload made from the older template lacks them.
+COLUMNS_ADDED_IN_1_1 = ["analytes_measured", "source_set", "assay_id", "form_basis", "assay_id_other"]
+
+
+def test_upload_from_an_older_template_reports_only_the_missing_columns():
+    frame = template_frame().drop(columns=COLUMNS_ADDED_IN_1_1)
+    result = upload.validate_upload(upload.read_upload("old.csv", to_csv(frame)), ATLAS, file="old.csv")
+    assert [(i.row, i.column, i.rule) for i in result.issues] == [
+        (None, column, "required column is missing") for column in COLUMNS_ADDED_IN_1_1
+    ]
+    assert result.tables.studies.empty and result.tables.measurements.empty and result.tables.findings.empty
+
+
+def test_upload_with_10000_fields_under_a_two_column_header_names_the_row_and_the_field_count():
+    data = b"table,title\nstudies,A title\n" + b",".join([b"x"] * 10_000) + b"\n"
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("wide-row.csv", data)
+    assert str(refused.value) == (
+        "Row 2 has 10000 fields but the header has 2 columns; every row may have at most as many fields as the header."
+    )
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "compress"),
+    [("gzip", gzip.compress), ("zip", lambda data: _zipped("template.csv", data))],
+)
+@pytest.mark.parametrize("name", ["renamed.csv", "renamed.parquet"])
+def test_upload_of_a_compressed_file_renamed_csv_says_it_is_compressed(kind, compress, name):
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload(name, compress(upload.template_csv()))
+    assert str(refused.value) == (
+        f"The file is a compressed file ({kind}), not a CSV or Parquet file; uncompress it and upload the file inside."
+    )
+
+
+def test_parquet_dictionary_bomb_of_fixed_size_binary_is_refused_by_its_type(tmp_path):
+    codes = pa.array([0] * DICTIONARY_BOMB_ROWS, pa.int8())
+    title = pa.DictionaryArray.from_arrays(codes, pa.array([b"x" * 100_000], pa.binary(100_000)))
+    path = tmp_path / "fixed.parquet"
+    pq.write_table(pa.table({"table": ["studies"] * DICTIONARY_BOMB_ROWS, "title": title}), path)
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("fixed.parquet", path.read_bytes())
+    assert str(refused.value) == "Column 'title' holds values of type fixed_size_binary[100000]; use text or numbers."
+
+
+LARGEST_ACCEPTED = """
+import sys, threading
+from pathlib import Path
+from rankl_atlas import upload
+from rankl_atlas.data import load_tables
+from tests.fixtures.hostile_uploads import largest_accepted_upload
+
+fmt, copies = sys.argv[1], int(sys.argv[2])
+atlas = load_tables(Path(sys.argv[3]))
+data = largest_accepted_upload(upload.template_csv(), fmt)
+
+def status(key):
+    return next(int(line.split()[1]) // 1024 for line in open("/proc/self/status") if line.startswith(key))
+
+idle = status("VmRSS")
+kept = []
+
+def check_once():
+    result = upload.check_upload(f"largest.{fmt}", data, atlas)
+    kept.append((len(result.tables.studies), len(result.issues)))
+
+threads = [threading.Thread(target=check_once) for _ in range(copies)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(sorted(set(kept)))
+print("ABOVE_IDLE_MB", status("VmHWM") - idle)
+"""
+
+
+def largest_accepted_above_idle(fmt: str, copies: int) -> int:
+    """MB above idle of `copies` simultaneous largest accepted uploads, in a fresh interpreter."""
+    done = subprocess.run(
+        [sys.executable, "-c", LARGEST_ACCEPTED, fmt, str(copies), str(DATA)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    lines = done.stdout.splitlines()
+    assert len(lines) == 2, done.stderr[-2000:]
+    assert lines[0] == "[(5000, 0)]"  # every upload accepted whole
+    return int(lines[1].split()[1])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_five_largest_accepted_uploads_at_once_stay_under_the_memory_bound(fmt):
+    # One at a time, with the memory each frees returned (side by side they took 246 MB for CSV, 199 MB for
+    # Parquet before the fix; one alone takes 30-65 MB).
+    five = largest_accepted_above_idle(fmt, 5)
+    assert five < MEMORY_BOUND_MB, f"five uploads took {five} MB above idle"
+
+
+def test_parquet_whose_footer_understates_its_pages_is_refused_before_decompression(tmp_path, monkeypatch):
+    path = parquet_lying_footer(tmp_path / "lying.parquet", megabytes=40)
+    meta = pq.ParquetFile(path).metadata
+    assert path.stat().st_size < 4096
+    assert meta.row_group(0).column(1).total_uncompressed_size <= 1024 * 1024  # the footer's claim passes
+    monkeypatch.setattr(pq.ParquetFile, "read", lambda *a, **k: pytest.fail("data was read"))
+    with pytest.raises(upload.UploadRejected) as refused:
+        upload.read_upload("lying.parquet", path.read_bytes())
+    assert str(refused.value) == (
+        "The file's pages hold 40 MB of data once uncompressed (as their headers declare it); "
+        "at most 32 MB are accepted."
+    )
