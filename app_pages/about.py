@@ -53,9 +53,19 @@ st.markdown(
 st.header("Coverage of the literature")
 st.markdown(
     "Beyond the review's 59 references, the atlas holds the human studies of circulating RANKL/OPG found by a "
-    "systematic search of the stored pages corpus (protocol below; **Source** filter: *the review's references* / "
-    "*later literature*). The flow and the saturation curve are drawn from the logs."
+    "systematic search (**Source** filter: *the review's references* / *later literature*).\n\n"
+    "**What was searched, in plain words.** This workplace cannot query PubMed or Embase. The search ran over a "
+    "large stored collection of public web pages: PubMed abstract pages, PubMed Central full texts, publisher pages "
+    "and mirrors of them, searched by meaning with short keyword queries. For each page found, the beginning of the "
+    "page could be read, which is usually the title, the citation line and the abstract; tables deep in a full text "
+    "mostly could not. **What that means for completeness**: a study whose pages are not in that collection cannot "
+    "be in the atlas, so coverage is good where many pages exist and thin elsewhere; results appear as the abstracts "
+    "print them. Every query, every record screened and every decision is logged, so the gaps can be checked."
 )
+if ctx.metadata.get("repository"):
+    st.markdown(
+        f"[Read the search protocol]({ctx.metadata['repository'].rstrip('/')}/blob/main/data/search/protocol.md)"
+    )
 logs = ui.search_logs(ctx)
 if logs is None:
     st.caption("This data folder has no search logs.")
@@ -67,6 +77,7 @@ else:
             key="prisma",
             alt="PRISMA 2020-style flow of the literature search, from the screening log.",
             data=search_log.exclusion_table(logs),
+            follows_filters=False,
         )
     with st.container():
         curve = search_log.saturation_curve(logs)
@@ -77,6 +88,7 @@ else:
             alt="Cumulative included studies and candidate records by query: a flattening curve means new queries "
             "stopped finding new studies.",
             data=curve,
+            follows_filters=False,
         )
     c1, c2, c3 = st.columns(3)
     with c1:
@@ -89,8 +101,8 @@ else:
 st.header("Licence and how to cite")
 st.markdown(
     f"The extracted facts are published under **CC BY 4.0**. Cite as: *RANKL Atlas dataset, version "
-    f"{meta.get('version', '?')}*, and cite the original studies for their results (RIS/BibTeX downloads on the "
-    "Studies page)."
+    f"{meta.get('version', '?')}*, and cite the original studies for their results (RIS and BibTeX of the filtered studies under *Download "
+    "exactly these rows* on the Studies, Evidence map and Concentrations pages)."
 )
 st.header("Data dictionary")
 st.caption("Generated from the schema that validates the dataset at build time and when the app loads it.")

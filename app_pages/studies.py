@@ -46,11 +46,14 @@ if chosen:
     for i, (name, url) in enumerate(links.items()):
         link_columns[i % 3].link_button(name, url, width="stretch")
     repository = str(ctx.metadata.get("repository", ""))
+    sources = ctx.tables.studies.set_index("study_id")["source_url"]
     st.text(str(detail.study["summary"]))
     if repository and not upload.is_visitors(detail.study):  # a visitor's own study is not ours to correct
         st.link_button(
             "Report a problem with this study",
-            export.report_problem_url(repository, "studies", chosen),
+            export.report_problem_url(
+                repository, "studies", chosen, source_link=atlas_tables.text_or_blank(detail.study.get("source_url"))
+            ),
             icon=":material/flag:",
         )
     ui.table(
@@ -67,7 +70,7 @@ if chosen:
     else:
         ui.table(
             atlas_tables.with_report_links(
-                atlas_tables.labelled(detail.measurements, "measurements"), "measurements", repository
+                atlas_tables.labelled(detail.measurements, "measurements"), "measurements", repository, sources
             ),
             column_config=ui.REPORT_COLUMN_CONFIG,
         )
@@ -76,7 +79,9 @@ if chosen:
         st.caption("No comparisons or associations recorded for this study.")
     else:
         ui.table(
-            atlas_tables.with_report_links(atlas_tables.labelled(detail.findings, "findings"), "findings", repository),
+            atlas_tables.with_report_links(
+                atlas_tables.labelled(detail.findings, "findings"), "findings", repository, sources
+            ),
             column_config={**ui.FINDING_COLUMN_CONFIG, **ui.REPORT_COLUMN_CONFIG},
         )
     st.divider()

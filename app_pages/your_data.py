@@ -7,6 +7,7 @@ st.dataframe), never as Markdown, so links, emphasis or HTML in it stay plain te
 import streamlit as st
 
 from rankl_atlas import ui, upload
+from rankl_atlas.labels import counted
 
 ctx = ui.context()
 st.title("Your data")
@@ -43,8 +44,8 @@ if state.error:
 if state.result is not None:
     kept = state.result.tables
     st.success(
-        f"Your rows in this session: {len(kept.studies)} studies, {len(kept.measurements)} measurements, "
-        f"{len(kept.findings)} findings.",
+        f"Your rows in this session: {counted(len(kept.studies), 'study', 'studies')}, "
+        f"{counted(len(kept.measurements), 'measurement')}, {counted(len(kept.findings), 'finding')}.",
         icon=":material/check_circle:",
     )
     if state.result.issues:

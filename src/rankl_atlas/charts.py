@@ -1124,7 +1124,7 @@ def build_prisma_flow(counts: dict) -> go.Figure:
     boxes = [
         (
             0.95,
-            f"<b>Records identified</b>: {counts['identified']}<br>{counts['queries']} queries of the stored pages corpus",
+            f"<b>Records identified</b>: {counts['identified']}<br>{counts['queries']} queries of stored public pages<br>(PubMed, PMC, publishers)",
         ),
         (0.83, f"<b>Duplicates removed</b>: {counts['duplicates_removed']}"),
         (0.72, f"<b>Records screened</b> (title and abstract): {counts['screened']}"),

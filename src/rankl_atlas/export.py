@@ -50,16 +50,14 @@ class ExportContext:
             parts.append(f"exported {self.date}")
         if self.url:
             parts.append(self.url)
-        return " · ".join(parts)
+        return "; ".join(parts)
 
 
 def to_csv_bytes(frame: pd.DataFrame, context: ExportContext | None = None) -> bytes:
-    """UTF-8 CSV (with BOM so spreadsheets detect the encoding), formulas made inert; with a context, a first
-    '# ' comment line names the dataset version and filters (read it with pandas.read_csv(comment='#'))."""
-    body = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n")
-    if context is not None:
-        body = "# " + context.header().replace("\n", " ") + "\n" + body
-    return body.encode("utf-8-sig")
+    """UTF-8 CSV (with BOM so spreadsheets detect the encoding), formulas made inert. A plain table whose first
+    line is the header, so Excel and pandas.read_csv read it as is; the dataset version and filters are in the
+    file name (export_name) and in the Parquet export's metadata, never inside the CSV."""
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 
 def to_parquet_bytes(frame: pd.DataFrame, context: ExportContext | None = None) -> bytes:
@@ -228,6 +226,7 @@ def to_bibtex(studies: pd.DataFrame, kits: dict[str, str] | None = None, context
 def view_citation(title: str, version: str, url: str, filters: str, accessed: str) -> tuple[str, str]:
     """A citation text and a BibTeX @misc entry for one view of the atlas (version, access date, exact URL)."""
     year = accessed[:4]
+    filters = filters.replace(" · ", "; ")  # plain ASCII separators in a citation
     text = (
         f"RANKL Atlas contributors ({year}). {title}. Dataset version {version}. View: {filters}. {url} "
         f"(accessed {accessed})."
@@ -248,13 +247,16 @@ def view_citation(title: str, version: str, url: str, filters: str, accessed: st
     return text, bibtexparser.write_string(library)
 
 
-def report_problem_url(repository: str, table: str, row_id: str, field: str = "", source_says: str = "") -> str:
-    """A prefilled GitHub new-issue URL to report a problem with one row (id, field, what the source says)."""
+def report_problem_url(
+    repository: str, table: str, row_id: str, field: str = "", source_says: str = "", source_link: str = ""
+) -> str:
+    """A prefilled GitHub new-issue URL to report a problem with one row (id, field, what the source says, and
+    the page(s) the curation read)."""
     title = f"Data problem: {table} {row_id}" + (f", {field}" if field else "")
     body = (
         f"**Row**: `{row_id}` ({table})\n**Field**: {field or '(which column?)'}\n"
         f"**What the source says** (quote and where: abstract, Table 2…): {source_says or ''}\n"
-        "**Source link**: \n"
+        f"**Source link**: {source_link}\n"
     )
     query = urlencode({"title": title, "body": body, "labels": "data"}, quote_via=quote)
     return f"{repository.rstrip('/')}/issues/new?{query}"

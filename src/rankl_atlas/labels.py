@@ -22,3 +22,8 @@ def study_label_map(studies: pd.DataFrame) -> pd.Series:
     years = studies["year"].astype("Int64").astype("string").fillna(NO_YEAR)
     text = name.astype(str) + " " + years.astype(str)
     return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 study', '2 studies', '0 findings'."""
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rankl_atlas.data import Tables
 from rankl_atlas.export import kits_by_study, report_problem_url
-from rankl_atlas.labels import study_label_map
+from rankl_atlas.labels import study_label_map, year_text
 from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
 from rankl_atlas.upload import ORIGIN_VISITOR
 
@@ -105,7 +105,8 @@ def _joined(values: pd.Series, vocabulary: str) -> str:
 
 
 def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: pd.DataFrame) -> pd.DataFrame:
-    """One row per study: ref no., first author, year, disease, kind, analytes, assay, n, evidence, link."""
+    """One row per study, reading columns first: study (author year), title, disease, analytes, n, assay, link;
+    then journal, PMID, year, kind, source, evidence, reference number and the permalink id."""
     rows = pd.concat([measurements[["study_id", "assay_vendor"]], findings[["study_id", "assay_vendor"]]])
     shown = pd.Index(studies["study_id"])
     rows = rows[shown.get_indexer(rows["study_id"]) >= 0]  # only the studies in this table
@@ -114,18 +115,20 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
     assays = by_study["assay_vendor"].agg(lambda s: _joined(s, "assay_vendor"))
     table = pd.DataFrame(
         {
-            "ref_no": studies["ref_no"].to_numpy(),
-            "first_author": studies["first_author"].to_numpy(),
-            "year": studies["year"].to_numpy(),
-            "disease": studies["condition_group"].map(lambda c: label("condition_group", c)).to_numpy(),
-            "kind": studies["study_kind"].map(lambda c: label("study_kind", c)).to_numpy(),
-            "analytes": measured.map(lambda codes: ", ".join(ANALYTE[a] for a in ANALYTE if a in codes)).to_numpy(),
-            "source": studies["source_set"].map(lambda c: label("source_set", c)).to_numpy(),
-            "assay": studies["study_id"].map(assays).fillna("").to_numpy(),
-            "n": studies["n_participants"].to_numpy(),
-            "evidence": studies["evidence_level"].map(lambda c: label("evidence_level", c)).to_numpy(),
-            "link": link_column(studies).to_numpy(),
+            "study": study_label_map(studies).to_numpy(),
             "title": studies["title"].to_numpy(),
+            "disease": studies["condition_group"].map(lambda c: label("condition_group", c)).to_numpy(),
+            "analytes": measured.map(lambda codes: " + ".join(ANALYTE[a] for a in ANALYTE if a in codes)).to_numpy(),
+            "n": studies["n_participants"].to_numpy(),
+            "assay": studies["study_id"].map(assays).fillna("").to_numpy(),
+            "link": link_column(studies).to_numpy(),
+            "journal": studies["journal"].to_numpy(),
+            "pmid": studies["pmid"].to_numpy(),
+            "year": studies["year"].to_numpy(),
+            "kind": studies["study_kind"].map(lambda c: label("study_kind", c)).to_numpy(),
+            "source": studies["source_set"].map(lambda c: label("source_set", c)).to_numpy(),
+            "evidence": studies["evidence_level"].map(lambda c: label("evidence_level", c)).to_numpy(),
+            "ref_no": studies["ref_no"].to_numpy(),
             "study_id": studies["study_id"].to_numpy(),
         }
     )
@@ -213,6 +216,21 @@ def lead_with(frame: pd.DataFrame, lead: list[str]) -> pd.DataFrame:
     return frame[first + [c for c in frame.columns if c not in first]]
 
 
+def text_or_blank(value: object) -> str:
+    """A text cell as text, '' when empty (NA, None, NaN)."""
+    return value if isinstance(value, str) else ""
+
+
+def citation_text(study: pd.Series) -> str:
+    """'Authors (Year) Title. Journal Volume:Pages', with what no page printed said in words, never '<NA>'."""
+    authors = study["authors"] if isinstance(study["authors"], str) else "[authors not printed on the pages read]"
+    year = year_text(study["year"]) or "year not stated"
+    journal = study["journal"] if isinstance(study["journal"], str) else "[journal not printed]"
+    volume = f" {study['volume']}" if isinstance(study["volume"], str) and study["volume"] else ""
+    pages = f":{study['pages']}" if isinstance(study["pages"], str) and study["pages"] else ""
+    return f"{authors} ({year}) {study['title']}. {journal}{volume}{pages}"
+
+
 def study_detail(tables: Tables, study_id: str) -> StudyDetail:
     """One study's facts and all its measurement and finding rows."""
     study = tables.studies.set_index("study_id").loc[study_id]
@@ -220,12 +238,7 @@ def study_detail(tables: Tables, study_id: str) -> StudyDetail:
     facts = pd.DataFrame(
         [(title, _fact(study, name, vocab)) for name, title, vocab in FACT_FIELDS], columns=["field", "value"]
     )
-    authors = study["authors"] if isinstance(study["authors"], str) else "[authors not recorded]"
-    citation = (
-        f"{authors} ({study['year']}) {study['title']}. {study['journal']}"
-        f"{' ' + str(study['volume']) if pd.notna(study['volume']) else ''}"
-        f"{':' + str(study['pages']) if pd.notna(study['pages']) else ''}"
-    )
+    citation = citation_text(study)
     kits = kits_by_study(
         tables.measurements[tables.measurements["study_id"] == study_id],
         tables.findings[tables.findings["study_id"] == study_id],
@@ -345,17 +358,17 @@ def assay_catalogue(assays: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "kit": (assays["vendor"].map(lambda c: label("assay_vendor", c)) + " · " + assays["kit_name"]).to_numpy(),
-            "catalogue": assays["catalogue_numbers"].fillna("").to_numpy(),
             "analyte": assays["analyte"].map(ANALYTE).to_numpy(),
             "detects": assays["form_detected"].map(lambda c: label("analyte_form", c)).to_numpy(),
             "form_note": assays["form_note"].fillna("").to_numpy(),
-            "method": assays["method"].map(lambda c: label("kit_method", c)).to_numpy(),
             "lod": (number(assays["lod"]) + " " + unit).str.strip().to_numpy(),
             "range": np.where(
                 assays["range_low"].notna() & assays["range_high"].notna(),
                 number(assays["range_low"]) + "–" + number(assays["range_high"]) + " " + unit,
                 "",
             ),
+            "method": assays["method"].map(lambda c: label("kit_method", c)).to_numpy(),
+            "catalogue": assays["catalogue_numbers"].fillna("").to_numpy(),
             "samples": assays["sample_types"].fillna("").to_numpy(),
             "source": assays["source_url"].str.split(" | ", regex=False).str[0].to_numpy(),
             "source_note": assays["source_note"].to_numpy(),
@@ -435,14 +448,21 @@ def find_studies(studies: pd.DataFrame, query: str, limit: int = 8) -> pd.DataFr
     )
 
 
-def with_report_links(frame: pd.DataFrame, table: str, repository: str) -> pd.DataFrame:
-    """The rows with a 'report' column: a prefilled new-issue link for each row id (a new frame); a visitor's
-    own uploaded rows get none (they are not the atlas's to correct)."""
+def with_report_links(
+    frame: pd.DataFrame, table: str, repository: str, source_urls: pd.Series | None = None
+) -> pd.DataFrame:
+    """The rows with a 'report' column first (visible without scrolling): a prefilled new-issue link for each row
+    id that names the study's source link; a visitor's own uploaded rows get none (not the atlas's to correct)."""
     key = TABLE_KEYS[table]
-    links = frame[key].map(lambda row_id: report_problem_url(repository, table, str(row_id)))
+    sources = frame["study_id"].map(source_urls) if source_urls is not None and "study_id" in frame else None
+    links = [
+        report_problem_url(repository, table, str(row_id), source_link="" if src is None or pd.isna(src) else str(src))
+        for row_id, src in zip(frame[key], sources if sources is not None else [None] * len(frame), strict=True)
+    ]
+    links = pd.Series(links, index=frame.index, dtype=object)
     if "origin" in frame:
         links = links.where(frame["origin"] != ORIGIN_VISITOR, None)
-    return frame.assign(report=links.to_numpy())
+    return frame.assign(report=links.to_numpy())[["report", *frame.columns]]
 
 
 # --- Synthesis tables: labels first, reading columns first -------------------------------------------------

@@ -61,20 +61,23 @@ class StateKey(StrEnum):
 
 
 STUDIES_COLUMN_CONFIG = {
-    "ref_no": st.column_config.NumberColumn("Ref.", format="%d", help="Number in Findlay & Atkins 2011"),
-    "first_author": st.column_config.TextColumn("First author"),
-    "year": st.column_config.NumberColumn("Year", format="%d"),
-    "disease": st.column_config.TextColumn("Disease"),
-    "kind": st.column_config.TextColumn("Kind"),
-    "analytes": st.column_config.TextColumn(
-        "Analytes", help="Analytes measured in blood (also when only a ratio is reported)"
-    ),
-    "assay": st.column_config.TextColumn("Assay kit", help="Vendors named (or inferred) in the rows kept"),
-    "evidence": st.column_config.TextColumn("Evidence", help="What the curation read"),
+    "study": st.column_config.TextColumn("Study", width="small"),
     "title": st.column_config.TextColumn("Title", width="large"),
-    "origin": st.column_config.TextColumn("Whose", help="'yours' marks rows you uploaded in this session"),
-    "n": st.column_config.NumberColumn("n", format="%d"),
+    "disease": st.column_config.TextColumn("Disease", width="small"),
+    "analytes": st.column_config.TextColumn(
+        "Analytes", width="small", help="Analytes measured in blood (also when only a ratio is reported)"
+    ),
+    "n": st.column_config.NumberColumn("n", format="%d", width="small"),
+    "assay": st.column_config.TextColumn("Assay kit", help="Vendors named (or inferred) in the rows kept"),
     "link": st.column_config.LinkColumn("Link", help="PubMed, DOI, or a PubMed title search", display_text="open ↗"),
+    "journal": st.column_config.TextColumn("Journal"),
+    "pmid": st.column_config.TextColumn("PMID"),
+    "year": st.column_config.NumberColumn("Year", format="%d"),
+    "kind": st.column_config.TextColumn("Kind"),
+    "source": st.column_config.TextColumn("Source"),
+    "evidence": st.column_config.TextColumn("Evidence", help="What the curation read"),
+    "ref_no": st.column_config.NumberColumn("Ref.", format="%d", help="Number in Findlay & Atkins 2011"),
+    "origin": st.column_config.TextColumn("Whose", help="'yours' marks rows you uploaded in this session"),
     "study_id": st.column_config.TextColumn("Permalink id", help="Open with ?study=<id>"),
 }
 
@@ -99,13 +102,18 @@ REPORT_COLUMN_CONFIG = {
     ),
 }
 CATALOGUE_COLUMN_CONFIG = {
-    "kit": st.column_config.TextColumn("Kit", width="medium"),
-    "detects": st.column_config.TextColumn("Detects", help="Form of the analyte the kit detects, as its source says"),
-    "form_note": st.column_config.TextColumn("What the source says", width="medium"),
-    "lod": st.column_config.TextColumn("LOD"),
-    "range": st.column_config.TextColumn("Range"),
-    "source": st.column_config.LinkColumn("Source", display_text="open ↗"),
+    "kit": st.column_config.TextColumn("Kit", width="large"),
+    "analyte": st.column_config.TextColumn("Analyte", width="small"),
+    "detects": st.column_config.TextColumn("Detects", width="small", help="Form the kit detects, as its source says"),
+    "form_note": st.column_config.TextColumn("What the source says", width="large"),
+    "lod": st.column_config.TextColumn("LOD", width="small"),
+    "range": st.column_config.TextColumn("Range", width="small"),
+    "method": st.column_config.TextColumn("Method", width="small"),
+    "catalogue": st.column_config.TextColumn("Catalogue no.", width="small"),
+    "samples": st.column_config.TextColumn("Samples", width="small"),
+    "source": st.column_config.LinkColumn("Source", display_text="open ↗", width="small"),
     "source_note": st.column_config.TextColumn("Source note", width="large"),
+    "assay_id": st.column_config.TextColumn("Kit id", width="small"),
 }
 
 #: Pooled-answer tables: the question column narrow enough that the answer beside it shows on a phone.
@@ -439,6 +447,7 @@ def chart(
     data: pd.DataFrame | Callable[[], pd.DataFrame],
     title: str | None = None,
     on_select=None,
+    follows_filters: bool = True,
     **kwargs,
 ):
     """A Plotly chart with a caption of the active filters, figure downloads (SVG, 300-dpi PNG) and its data
@@ -451,7 +460,11 @@ def chart(
         width="stretch",
         **kwargs,
     )
-    caption = f"{alt} Filters: {ctx.filters.describe()}."
+    caption = (
+        f"{alt} Filters: {ctx.filters.describe()}."
+        if follows_filters
+        else f"{alt} This chart shows the whole search and does not follow the filters."
+    )
     st.caption(caption)
     title = title or alt.split(". ")[0].rstrip(".")
     source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
@@ -614,7 +627,9 @@ def footer(ctx: Context) -> None:
     """Provenance on every page: source and licence (from the dataset's metadata), version, counts, and a
     'Cite this view' box."""
     meta = ctx.metadata
-    sources = "; ".join(s.get("title", "") for s in meta.get("sources", []))
+    sources = "; ".join(
+        f"[{s.get('title', '')}]({s['path']})" if s.get("path") else s.get("title", "") for s in meta.get("sources", [])
+    )
     licences = ", ".join(lic.get("title") or lic.get("name", "") for lic in meta.get("licenses", []))
     st.divider()
     st.caption(
@@ -630,8 +645,11 @@ def footer(ctx: Context) -> None:
             date.today().isoformat(),
         )
         st.text(text)
-        st.code(bibtex, language="bibtex")
-        st.caption("Cite the original studies for their results (RIS/BibTeX downloads on every page).")
+        st.code(bibtex, language="bibtex", wrap_lines=True)
+        st.caption(
+            "Cite the original studies for their results: RIS and BibTeX of the filtered studies are under "
+            "*Download exactly these rows* on the Studies, Evidence map and Concentrations pages."
+        )
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

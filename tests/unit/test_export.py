@@ -104,11 +104,11 @@ def test_bibtex_has_a_version_comment_and_the_kit_in_a_note():
     assert "abstract" not in beta.fields_dict
 
 
-def test_csv_and_parquet_carry_version_and_filters():
+def test_csv_is_a_plain_table_whose_first_line_is_the_header_and_parquet_carries_version_and_filters():
     data = export.to_csv_bytes(TABLES.studies, CONTEXT)
     first = data.decode("utf-8-sig").splitlines()[0]
-    assert first.startswith("# RANKL Atlas dataset v1.1.0") and "Disease: Osteoporosis" in first
-    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", comment="#")
+    assert first.split(",")[:2] == ["study_id", "ref_no"]  # Excel and a plain read_csv see the header first
+    back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig")
     assert list(back["study_id"]) == list(TABLES.studies["study_id"])
     import pyarrow.parquet as pq
 
@@ -118,3 +118,20 @@ def test_csv_and_parquet_carry_version_and_filters():
         export.export_name("studies", CONTEXT.slug, "csv", "1.1.0")
         == "rankl-atlas_v1.1.0_studies_disease-osteoporosis.csv"
     )
+
+
+def test_no_citation_of_any_study_holds_missing_value_text():
+    """Wang 2014's citation ended in '<NA>': every study's citation, RIS and BibTeX entry is checked."""
+    from rankl_atlas import tables as atlas_tables
+    from rankl_atlas.data import load_tables
+    from tests.conftest import DATA
+
+    atlas = load_tables(DATA)
+    bad = ("<NA>", "nan", "None", "NaT")
+    for study_id in atlas.studies["study_id"]:
+        citation = atlas_tables.study_detail(atlas, study_id).citation
+        assert not any(token in citation.split() or token + "." in citation.split() for token in bad), citation
+    ris = export.to_ris(atlas.studies).decode()
+    bib = export.to_bibtex(atlas.studies).decode()
+    for text in (ris, bib):
+        assert "<NA>" not in text and "{nan}" not in text and " nan\n" not in text
