@@ -5,80 +5,81 @@ import streamlit as st
 from rankl_atlas import charts, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import ANALYTE, MOLECULAR_WEIGHTS
+from rankl_atlas.ui import Context
 
-ctx = ui.context()
-st.title("Assays")
-st.markdown(
-    "Serum RANKL numbers depend on the assay: kits detect different forms (**free** soluble RANKL, or **total** "
-    "including RANKL bound to OPG), use different standards, and report values orders of magnitude apart, often "
-    "below their detection limit. This page lists the kits we could document from a source we read, and puts every "
-    "reported value beside its kit."
-)
-ui.count_line(ctx)
 
-st.header("Kit catalogue")
-catalogue = atlas_tables.assay_catalogue(ctx.tables.assays)
-if catalogue.empty:
-    st.info("This data folder has no assay catalogue.", icon=":material/info:")
-else:
-    st.caption(
-        f"{len(catalogue)} assays. Each fact comes from the source linked in its row; what the source does not state "
-        "is blank. Kit inserts were rarely readable, so most LODs and ranges are unknown."
+def render(ctx: Context) -> None:
+    """Draw the Assays page for the context's filters (layout only)."""
+    st.title("Assays")
+    st.markdown(
+        "Serum RANKL numbers depend on the assay: kits detect different forms (**free** soluble RANKL, or **total** "
+        "including RANKL bound to OPG), use different standards, and report values orders of magnitude apart, often "
+        "below their detection limit. This page lists the kits we could document from a source we read, and puts every "
+        "reported value beside its kit."
     )
-    ui.table(catalogue, column_config=ui.CATALOGUE_COLUMN_CONFIG)
+    ui.count_line(ctx)
 
-rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
-st.header("Every reported value by kit, on one axis (the figure for a talk)")
-if not ui.nothing_left(ctx, rows, "measurements with a value"):
-    for analyte in ("rankl", "opg"):
-        part = rows[rows["analyte"] == analyte]
-        if part.empty:
-            continue
-        st.subheader(ANALYTE[analyte])
-        spread = charts.healthy_spread(part)
-        weight = MOLECULAR_WEIGHTS[analyte]
-        spread_text = (
-            f"Healthy/control medians differ {spread.between_kits:,.1f}-fold between {spread.kits} catalogued kits"
-            if spread.between_kits
-            else "Fewer than two catalogued kits report healthy or control groups under these filters"
+    st.header("Kit catalogue")
+    catalogue = atlas_tables.assay_catalogue(ctx.tables.assays)
+    if catalogue.empty:
+        st.info("This data folder has no assay catalogue.", icon=":material/info:")
+    else:
+        st.caption(
+            f"{len(catalogue)} assays. Each fact comes from the source linked in its row; what the source does not state "
+            "is blank. Kit inserts were rarely readable, so most LODs and ranges are unknown."
         )
-        if spread.between_groups:
-            spread_text += (
-                f"; all {spread.groups} healthy/control group values span a {spread.between_groups:,.0f}-fold range."
+        ui.table(catalogue, column_config=ui.CATALOGUE_COLUMN_CONFIG)
+
+    rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
+    st.header("Every reported value by kit, on one axis (the figure for a talk)")
+    if not ui.nothing_left(ctx, rows, "measurements with a value"):
+        for analyte in ("rankl", "opg"):
+            part = rows[rows["analyte"] == analyte]
+            if part.empty:
+                continue
+            st.subheader(ANALYTE[analyte])
+            spread = charts.healthy_spread(part)
+            weight = MOLECULAR_WEIGHTS[analyte]
+            spread_text = (
+                f"Healthy/control medians differ {spread.between_kits:,.1f}-fold between {spread.kits} catalogued kits"
+                if spread.between_kits
+                else "Fewer than two catalogued kits report healthy or control groups under these filters"
             )
-        else:
-            spread_text += "."
-        ui.chart(
-            charts.build_talk_figure(part, analyte, ctx.tables.assays),
-            ctx,
-            key=f"talk_{analyte}",
-            alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
-            f"units converted with the kit's calibrator weight where its catalogue entry states one "
-            f"({int((part['weight_used'] == 'kit calibrator weight').sum())} values), else the generic {weight.kda:g} kDa "
-            f"({weight.source}; provisional, flagged: {int((part['weight_used'] == 'generic weight (flagged)').sum())} "
-            "values, open circles); grey bands: the kit's stated detection limit.",
-            data=lambda part=part: atlas_tables.labelled(
-                part.reindex(
-                    columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted", "weight_used"]
+            if spread.between_groups:
+                spread_text += f"; all {spread.groups} healthy/control group values span a {spread.between_groups:,.0f}-fold range."
+            else:
+                spread_text += "."
+            ui.chart(
+                charts.build_talk_figure(part, analyte, ctx.tables.assays),
+                ctx,
+                key=f"talk_{analyte}",
+                alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
+                f"units converted with the kit's calibrator weight where its catalogue entry states one "
+                f"({int((part['weight_used'] == 'kit calibrator weight').sum())} values), else the generic {weight.kda:g} kDa "
+                f"({weight.source}; provisional, flagged: {int((part['weight_used'] == 'generic weight (flagged)').sum())} "
+                "values, open circles); grey bands: the kit's stated detection limit.",
+                data=lambda part=part: atlas_tables.labelled(
+                    part.reindex(
+                        columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted", "weight_used"]
+                    ),
+                    "measurements",
                 ),
-                "measurements",
-            ),
-        )
+            )
 
-st.header("Share of groups below detection, per kit")
-ui.table(
-    atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays),
-)
-
-st.header("Method comparisons: the same samples, two kits")
-comparisons = atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)
-if comparisons.empty:
-    st.caption(
-        "No study in the atlas (under these filters) reports the same samples measured with two kits. The search "
-        "for such comparisons is logged in data/search."
-    )
-else:
+    st.header("Share of groups below detection, per kit")
     ui.table(
-        comparisons,
+        atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays),
     )
-ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="assays")
+
+    st.header("Method comparisons: the same samples, two kits")
+    comparisons = atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)
+    if comparisons.empty:
+        st.caption(
+            "No study in the atlas (under these filters) reports the same samples measured with two kits. The search "
+            "for such comparisons is logged in data/search."
+        )
+    else:
+        ui.table(
+            comparisons,
+        )
+    ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="assays")

@@ -5,45 +5,48 @@ import streamlit as st
 from rankl_atlas import charts, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import ANALYTE, UNIT
+from rankl_atlas.ui import Context
 
-ctx = ui.context()
-st.title("Reported concentrations")
-st.markdown(
-    "Every group value as published, on a log axis, grouped by assay vendor and analyte form. "
-    "Kits differ in the form they detect (free versus total soluble RANKL), in their standards and antibodies, and in "
-    "detection limits, so their values can differ by orders of magnitude for the same people: **compare within one "
-    "kit, not across kits**. Units are never converted: each unit as published gets its own chart (ng/L and pg/mL "
-    "are the same unit and share one). Relative units (Olink NPX, SomaScan RFU) and ratios are listed apart."
-)
-ui.count_line(ctx)
 
-rows = charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
-if not ui.nothing_left(ctx, rows, "measurements with a value"):
-    for (analyte, unit), part in rows.groupby(["analyte", "axis_unit"], sort=True):
-        shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
-        st.subheader(f"{ANALYTE[analyte]} in {shown}")
-        ui.chart(
-            charts.build_concentration_chart(part, analyte, unit),
-            ctx,
-            key=f"conc_{analyte}_{unit}",
-            alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
-            "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover).",
-            data=lambda part=part: atlas_tables.labelled(
-                part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
-            ),
+def render(ctx: Context) -> None:
+    """Draw the Concentrations page for the context's filters (layout only)."""
+    st.title("Reported concentrations")
+    st.markdown(
+        "Every group value as published, on a log axis, grouped by assay vendor and analyte form. "
+        "Kits differ in the form they detect (free versus total soluble RANKL), in their standards and antibodies, and in "
+        "detection limits, so their values can differ by orders of magnitude for the same people: **compare within one "
+        "kit, not across kits**. Units are never converted: each unit as published gets its own chart (ng/L and pg/mL "
+        "are the same unit and share one). Relative units (Olink NPX, SomaScan RFU) and ratios are listed apart."
+    )
+    ui.count_line(ctx)
+
+    rows = charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
+    if not ui.nothing_left(ctx, rows, "measurements with a value"):
+        for (analyte, unit), part in rows.groupby(["analyte", "axis_unit"], sort=True):
+            shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
+            st.subheader(f"{ANALYTE[analyte]} in {shown}")
+            ui.chart(
+                charts.build_concentration_chart(part, analyte, unit),
+                ctx,
+                key=f"conc_{analyte}_{unit}",
+                alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
+                "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover).",
+                data=lambda part=part: atlas_tables.labelled(
+                    part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
+                ),
+            )
+    relative = charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
+    if not relative.empty:
+        st.subheader("Values not on a concentration axis")
+        st.caption(
+            "Relative units (Olink NPX, SomaScan RFU, arbitrary units), ratios and values printed without a unit: "
+            "never converted, never drawn on a concentration axis, never pooled with concentrations."
         )
-relative = charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
-if not relative.empty:
-    st.subheader("Values not on a concentration axis")
-    st.caption(
-        "Relative units (Olink NPX, SomaScan RFU, arbitrary units), ratios and values printed without a unit: "
-        "never converted, never drawn on a concentration axis, never pooled with concentrations."
-    )
-    ui.table(relative, key="relative_values")
-undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
-if not undetectable.empty:
-    st.subheader("Groups reported only as share undetectable")
-    ui.table(
-        undetectable,
-    )
-ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")
+        ui.table(relative, key="relative_values")
+    undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
+    if not undetectable.empty:
+        st.subheader("Groups reported only as share undetectable")
+        ui.table(
+            undetectable,
+        )
+    ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")

@@ -6,246 +6,262 @@ import streamlit as st
 from rankl_atlas import answers, charts, pooling, synthesis, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import COMPARISON_FAMILY
+from rankl_atlas.ui import Context
 
-ctx = ui.context()
-st.title("Synthesis")
-st.markdown(
-    "Answers with their basis shown. Standardised mean differences (Hedges' g) are unit-free and computed within "
-    "each study, so they are **pooled across kits**, with the kit and the analyte form as subgroups (does the kit "
-    "explain the disagreement?). Correlations are pooled with Fisher's z, hazard and odds ratios only within one "
-    "contrast. Published meta-analyses of the same questions stand beside the atlas's estimates."
-)
-ui.count_line(ctx)
 
-METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
-HK = {"off": "Wald (z)", "on": "Hartung-Knapp (t)"}
-SPREAD = {"exclude": "Left out", "sd": "Read as SD", "se": "Read as SE"}
-DERIVED = {"include": "Converted too", "exclude": "Means only"}
-SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
-
-with st.container(border=True):
-    c1, c2 = st.columns(2)
-    with c1:
-        method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
-        hk = ui.url_choice("hk", HK, "off", "Confidence interval")
-        skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
-    with c2:
-        spread = ui.url_choice("spread", SPREAD, "exclude", "Unlabelled '± x' (SD or SE not said)")
-        derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
-
-settings = answers.Settings(
-    method=method,
-    hartung_knapp=hk == "on",
-    spread=spread,
-    include_derived=derived == "include",
-    include_skewed=skewed == "include",
-)
-evidence = answers.gather_evidence(ctx.filtered, settings, ctx.filters.family)
-
-# --- Cases vs controls ---------------------------------------------------------------------------
-st.header("Cases versus controls: pooled across kits")
-table = evidence.smd_table
-pooled_rows = table[table["reason"] == ""]
-if table.empty:
-    st.info(
-        "No case–control pair under the current filters has both groups' mean and spread usable "
-        f"({len(evidence.comparisons.effects)} comparisons drawn; see the lists below for why the others are not).",
-        icon=":material/info:",
-    )
-else:
+def render(ctx: Context) -> None:
+    """Draw the Synthesis page for the context's filters (layout only)."""
+    st.title("Synthesis")
     st.markdown(
-        f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions (cases vs controls) have at least two studies to pool. "
-        "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
-        "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
+        "Answers with their basis shown. Standardised mean differences (Hedges' g) are unit-free and computed within "
+        "each study, so they are **pooled across kits**, with the kit and the analyte form as subgroups (does the kit "
+        "explain the disagreement?). Correlations are pooled with Fisher's z, hazard and odds ratios only within one "
+        "contrast. Published meta-analyses of the same questions stand beside the atlas's estimates."
     )
-    ui.table(atlas_tables.labelled_answers(table), key="smd_answers", column_config=ui.ANSWER_COLUMN_CONFIG)
-    options = list(pooled_rows.sort_values(["k", "n_total"], ascending=False)["question"])  # largest first
-    if options:
-        ui.init_from_url("question", options, options[0])
-        chosen = st.selectbox("Open one question", options, key="question")
-        ui.keep_in_url("question", chosen if chosen != options[0] else None)
-        answer = next(a for a in evidence.smd if a.title == chosen)
-        kit_test = answer.subgroup_tests.get("kit")
-        ui.chart(
-            charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),
-            ctx,
-            key="answer_forest",
-            alt=f"Forest plot for {chosen}: each study's Hedges' g with 95% CI grouped by kit, subgroup and overall "
-            "random-effects diamonds, and the 95% prediction interval.",
-            data=answer.rows[["study", "kit", "form", "n_case", "n_control", "g", "ci_low", "ci_high", "derivation"]],
+    ui.count_line(ctx)
+
+    METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
+    HK = {"off": "Wald (z)", "on": "Hartung-Knapp (t)"}
+    SPREAD = {"exclude": "Left out", "sd": "Read as SD", "se": "Read as SE"}
+    DERIVED = {"include": "Converted too", "exclude": "Means only"}
+    SKEWED = {"exclude": "Left out", "include": "Included, flagged"}
+
+    with st.container(border=True):
+        c1, c2 = st.columns(2)
+        with c1:
+            method = ui.url_choice("method", METHODS, "dl", "Random-effects estimator")
+            hk = ui.url_choice("hk", HK, "off", "Confidence interval")
+            skewed = ui.url_choice("skewed", SKEWED, "exclude", "Skewed medians (Shi 2023 test)")
+        with c2:
+            spread = ui.url_choice("spread", SPREAD, "exclude", "Unlabelled '± x' (SD or SE not said)")
+            derived = ui.url_choice("derived", DERIVED, "include", "Medians converted to means")
+
+    settings = answers.Settings(
+        method=method,
+        hartung_knapp=hk == "on",
+        spread=spread,
+        include_derived=derived == "include",
+        include_skewed=skewed == "include",
+    )
+    evidence = answers.gather_evidence(ctx.filtered, settings, ctx.filters.family)
+
+    # --- Cases vs controls ---------------------------------------------------------------------------
+    st.header("Cases versus controls: pooled across kits")
+    table = evidence.smd_table
+    pooled_rows = table[table["reason"] == ""]
+    if table.empty:
+        st.info(
+            "No case–control pair under the current filters has both groups' mean and spread usable "
+            f"({len(evidence.comparisons.effects)} comparisons drawn; see the lists below for why the others are not).",
+            icon=":material/info:",
         )
-        st.markdown(atlas_tables.subgroup_sentence(answer))
-        cols = st.columns(2)
-        with cols[0]:
-            st.subheader("Sensitivity")
-            ui.table(atlas_tables.labelled_sensitivity(answer.sensitivity), key="sensitivity")
-        with cols[1]:
-            st.subheader("Leave one out")
-            if answer.leave_one_out.empty:
-                st.caption("Needs at least three studies.")
-            else:
-                ui.table(atlas_tables.labelled_sensitivity(answer.leave_one_out), key="leave_one_out")
-        if answer.egger is not None:
-            st.subheader("Small-study effects")
+    else:
+        st.markdown(
+            f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions (cases vs controls) have at least two studies to pool. "
+            "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
+            "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
+        )
+        ui.table(atlas_tables.labelled_answers(table), key="smd_answers", column_config=ui.ANSWER_COLUMN_CONFIG)
+        options = list(pooled_rows.sort_values(["k", "n_total"], ascending=False)["question"])  # largest first
+        if options:
+            ui.init_from_url("question", options, options[0])
+            chosen = st.selectbox("Open one question", options, key="question")
+            ui.keep_in_url("question", chosen if chosen != options[0] else None)
+            answer = next(a for a in evidence.smd if a.title == chosen)
+            kit_test = answer.subgroup_tests.get("kit")
             ui.chart(
-                charts.build_funnel_plot(answer.rows, answer.pooled),
+                charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),
                 ctx,
-                key="funnel",
-                alt=f"Funnel plot for {chosen} (k = {answer.egger.k}).",
-                data=answer.rows[["study", "y", "v"]],
+                key="answer_forest",
+                alt=f"Forest plot for {chosen}: each study's Hedges' g with 95% CI grouped by kit, subgroup and overall "
+                "random-effects diamonds, and the 95% prediction interval.",
+                data=answer.rows[
+                    ["study", "kit", "form", "n_case", "n_control", "g", "ci_low", "ci_high", "derivation"]
+                ],
+            )
+            st.markdown(atlas_tables.subgroup_sentence(answer))
+            cols = st.columns(2)
+            with cols[0]:
+                st.subheader("Sensitivity")
+                ui.table(atlas_tables.labelled_sensitivity(answer.sensitivity), key="sensitivity")
+            with cols[1]:
+                st.subheader("Leave one out")
+                if answer.leave_one_out.empty:
+                    st.caption("Needs at least three studies.")
+                else:
+                    ui.table(atlas_tables.labelled_sensitivity(answer.leave_one_out), key="leave_one_out")
+            if answer.egger is not None:
+                st.subheader("Small-study effects")
+                ui.chart(
+                    charts.build_funnel_plot(answer.rows, answer.pooled),
+                    ctx,
+                    key="funnel",
+                    alt=f"Funnel plot for {chosen} (k = {answer.egger.k}).",
+                    data=answer.rows[["study", "y", "v"]],
+                )
+                st.caption(
+                    f"Egger's test ({pooling.EGGER_1997}): intercept {answer.egger.intercept:.2f} "
+                    f"(SE {answer.egger.se:.2f}), p = {answer.egger.p:.3f}."
+                )
+            else:
+                st.caption(f"Funnel plot and Egger's test are shown from k ≥ {pooling.MIN_K_FUNNEL} studies.")
+            published = answers.published_beside_atlas(
+                ctx.tables.meta_analyses[
+                    (ctx.tables.meta_analyses["condition_group"] == answer.key["condition_group"])
+                    & (ctx.tables.meta_analyses["analyte"] == answer.key["analyte"])
+                    & (ctx.tables.meta_analyses["comparison_family"] == "cases_vs_controls")
+                ],
+                table,
+                evidence.correlations,
+                evidence.ratios,
+            )
+            if not published.empty:
+                st.subheader("Published meta-analyses of this question")
+                for row in published.to_dict("records"):
+                    st.markdown(atlas_tables.published_sentence(row))
+            command = atlas_tables.pool_command(answer.key, settings, ctx.filters.to_query_params())
+            st.caption("The same numbers from the command line (same function, same filters):")
+            st.code(command, language="bash")
+
+    if not evidence.set_aside.empty:
+        with st.expander(f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why"):
+            ui.table(atlas_tables.labelled_set_aside(evidence.set_aside), key="set_aside")
+
+    # --- Correlations ----------------------------------------------------------------------------------
+    st.header("Does serum mirror bone? Pooled correlations")
+    if evidence.mirror.empty:
+        st.info("No correlation of serum RANKL, OPG or their ratio with BMD or turnover markers under these filters.")
+    else:
+        st.markdown(
+            "Pooled r (Fisher's z, random effects) of serum RANKL, OPG and their ratios with **bone mineral density** "
+            "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
+        )
+        ui.table(
+            atlas_tables.labelled_correlations(evidence.mirror), key="mirror", column_config=ui.ANSWER_COLUMN_CONFIG
+        )
+        large = evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL]
+        chosen_rows = answers.pooled_correlation_rows(evidence.correlation_rows, answers.MIRROR_KEYS)
+        for question in large.itertuples():
+            rows_z = chosen_rows[
+                (chosen_rows["analyte"] == question.analyte) & (chosen_rows["related_to"] == question.related_to)
+            ]
+            pooled_z = pooling.pool(rows_z["y"], rows_z["v"], method)
+            egger = pooling.egger_test(rows_z["y"], rows_z["v"])
+            ui.chart(
+                charts.build_funnel_plot(rows_z, pooled_z),
+                ctx,
+                key=f"funnel_{question.analyte}_{question.related_to}",
+                alt=f"Funnel plot for {question.question} (Fisher's z, k = {len(rows_z)}).",
+                data=rows_z[["study", "r", "n_used", "y", "v"]],
             )
             st.caption(
-                f"Egger's test ({pooling.EGGER_1997}): intercept {answer.egger.intercept:.2f} "
-                f"(SE {answer.egger.se:.2f}), p = {answer.egger.p:.3f}."
+                f"Egger's test ({pooling.EGGER_1997}): intercept {egger.intercept:.2f} (SE {egger.se:.2f}), p = {egger.p:.3f}."
+            )
+    tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
+    if not tissue.empty:
+        st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")
+        ui.table(tissue, key="bone_tissue")
+
+    with st.expander("All pooled correlations, by condition × analyte × related variable"):
+        shown = evidence.correlations
+        if shown.empty:
+            st.caption("None under these filters.")
+        else:
+            ui.table(atlas_tables.labelled_correlations(shown[shown["k"] >= 2]), key="correlations")
+            st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
+
+    # --- Ratios ------------------------------------------------------------------------------------------
+    st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
+    ratios = evidence.ratios
+    if ratios.empty:
+        st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
+    else:
+        ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
+    unpooled = evidence.ratio_rows[evidence.ratio_rows["reason"] != ""]
+    if not unpooled.empty:
+        with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
+            ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
+
+    # --- Published meta-analyses ---------------------------------------------------------------------------
+    st.header("Published meta-analyses beside the atlas")
+    beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations, evidence.ratios)
+    if beside.empty:
+        st.info("No published meta-analysis is curated yet.")
+    else:
+        ui.table(atlas_tables.labelled_published(beside), key="published")
+
+    # --- Harvest plot -------------------------------------------------------------------------------------
+    st.header("Harvest plot: what direction did each study's findings go?")
+    all_findings = ctx.filtered.findings
+    if not ui.nothing_left(ctx, all_findings, "findings"):
+        families = {code: COMPARISON_FAMILY[code] for code in charts.families_present(all_findings)}
+        first = "cases_vs_controls" if "cases_vs_controls" in families else next(iter(families))
+        harvest_family = ui.url_choice("harvest_family", families, first, "Comparison family shown")
+        findings = charts.of_family(all_findings, harvest_family)
+        if len(findings) > charts.MAX_HARVEST_MARKS:
+            st.caption(
+                f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "
+                "direction (narrow the filters for one mark per study)."
+            )
+            matrix = charts.evidence_matrix(findings, ctx.tables.studies, "condition_group")
+            ui.chart(
+                charts.build_evidence_map(matrix, "condition_group"),
+                ctx,
+                key="harvest_counts",
+                alt=f"Studies per disease, analyte and direction, from {len(findings)} findings.",
+                data=matrix,
             )
         else:
-            st.caption(f"Funnel plot and Egger's test are shown from k ≥ {pooling.MIN_K_FUNNEL} studies.")
-        published = answers.published_beside_atlas(
-            ctx.tables.meta_analyses[
-                (ctx.tables.meta_analyses["condition_group"] == answer.key["condition_group"])
-                & (ctx.tables.meta_analyses["analyte"] == answer.key["analyte"])
-                & (ctx.tables.meta_analyses["comparison_family"] == "cases_vs_controls")
-            ],
-            table,
-            evidence.correlations,
-            evidence.ratios,
-        )
-        if not published.empty:
-            st.subheader("Published meta-analyses of this question")
-            for row in published.to_dict("records"):
-                st.markdown(atlas_tables.published_sentence(row))
-        command = atlas_tables.pool_command(answer.key, settings, ctx.filters.to_query_params())
-        st.caption("The same numbers from the command line (same function, same filters):")
-        st.code(command, language="bash")
+            rows = charts.harvest_rows(findings, ctx.tables.studies)
+            ui.chart(
+                charts.build_harvest_plot(rows),
+                ctx,
+                key="harvest",
+                alt=f"Harvest plot: {len(rows)} marks, one per study and direction in each disease × analyte cell "
+                f"(from {len(findings)} findings; hover for the findings). Columns ↓ lower, = no difference, ↑ higher, "
+                "∅ mostly undetectable, ? direction not stated; OPG/RANKL ratios are flipped into the RANKL:OPG column; "
+                "colour is the direction, size grows with n, symbol the form (the kit is in the hover).",
+                data=rows[
+                    [
+                        "study",
+                        "disease",
+                        "map_analyte",
+                        "direction_class",
+                        "n_findings",
+                        "n",
+                        "vendor_label",
+                        "comparisons",
+                    ]
+                ],
+            )
 
-if not evidence.set_aside.empty:
-    with st.expander(f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why"):
-        ui.table(atlas_tables.labelled_set_aside(evidence.set_aside), key="set_aside")
-
-# --- Correlations ----------------------------------------------------------------------------------
-st.header("Does serum mirror bone? Pooled correlations")
-if evidence.mirror.empty:
-    st.info("No correlation of serum RANKL, OPG or their ratio with BMD or turnover markers under these filters.")
-else:
-    st.markdown(
-        "Pooled r (Fisher's z, random effects) of serum RANKL, OPG and their ratios with **bone mineral density** "
-        "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
-    )
-    ui.table(atlas_tables.labelled_correlations(evidence.mirror), key="mirror", column_config=ui.ANSWER_COLUMN_CONFIG)
-    large = evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL]
-    chosen_rows = answers.pooled_correlation_rows(evidence.correlation_rows, answers.MIRROR_KEYS)
-    for question in large.itertuples():
-        rows_z = chosen_rows[
-            (chosen_rows["analyte"] == question.analyte) & (chosen_rows["related_to"] == question.related_to)
-        ]
-        pooled_z = pooling.pool(rows_z["y"], rows_z["v"], method)
-        egger = pooling.egger_test(rows_z["y"], rows_z["v"])
-        ui.chart(
-            charts.build_funnel_plot(rows_z, pooled_z),
-            ctx,
-            key=f"funnel_{question.analyte}_{question.related_to}",
-            alt=f"Funnel plot for {question.question} (Fisher's z, k = {len(rows_z)}).",
-            data=rows_z[["study", "r", "n_used", "y", "v"]],
-        )
-        st.caption(
-            f"Egger's test ({pooling.EGGER_1997}): intercept {egger.intercept:.2f} (SE {egger.se:.2f}), p = {egger.p:.3f}."
-        )
-tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
-if not tissue.empty:
-    st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")
-    ui.table(tissue, key="bone_tissue")
-
-with st.expander("All pooled correlations, by condition × analyte × related variable"):
-    shown = evidence.correlations
-    if shown.empty:
-        st.caption("None under these filters.")
+    # --- Every comparison, one kit at a time (strict) ---------------------------------------------------------
+    st.header("Every case–control comparison, within one kit (strict)")
+    effects = evidence.comparisons.effects
+    if effects.empty:
+        st.info("No case–control comparison under the current filters.", icon=":material/info:")
     else:
-        ui.table(atlas_tables.labelled_correlations(shown[shown["k"] >= 2]), key="correlations")
-        st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
-
-# --- Ratios ------------------------------------------------------------------------------------------
-st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
-ratios = evidence.ratios
-if ratios.empty:
-    st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
-else:
-    ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
-unpooled = evidence.ratio_rows[evidence.ratio_rows["reason"] != ""]
-if not unpooled.empty:
-    with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
-        ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
-
-# --- Published meta-analyses ---------------------------------------------------------------------------
-st.header("Published meta-analyses beside the atlas")
-beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations, evidence.ratios)
-if beside.empty:
-    st.info("No published meta-analysis is curated yet.")
-else:
-    ui.table(atlas_tables.labelled_published(beside), key="published")
-
-# --- Harvest plot -------------------------------------------------------------------------------------
-st.header("Harvest plot: what direction did each study's findings go?")
-all_findings = ctx.filtered.findings
-if not ui.nothing_left(ctx, all_findings, "findings"):
-    families = {code: COMPARISON_FAMILY[code] for code in charts.families_present(all_findings)}
-    first = "cases_vs_controls" if "cases_vs_controls" in families else next(iter(families))
-    harvest_family = ui.url_choice("harvest_family", families, first, "Comparison family shown")
-    findings = charts.of_family(all_findings, harvest_family)
-    if len(findings) > charts.MAX_HARVEST_MARKS:
+        strict = synthesis.pool_strata(effects, method, include_discordant=False)
         st.caption(
-            f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "
-            "direction (narrow the filters for one mark per study)."
+            "The strict view pools only within one named kit, one form and one unit (as the review asks). Orange open "
+            "diamonds: '±' the paper did not label SD or SE (placed at the SD reading; the hover gives the SE reading); "
+            "grey ×: the recomputed Student and Welch tests both disagree with the paper's own test."
         )
-        matrix = charts.evidence_matrix(findings, ctx.tables.studies, "condition_group")
+        drawn = effects if len(effects) <= charts.MAX_FOREST_ROWS else effects.iloc[0:0]
         ui.chart(
-            charts.build_evidence_map(matrix, "condition_group"),
+            charts.build_forest_plot(drawn, strict),
             ctx,
-            key="harvest_counts",
-            alt=f"Studies per disease, analyte and direction, from {len(findings)} findings.",
-            data=matrix,
+            key="forest",
+            alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
+            "the paper's own p-value is at the right.",
+            data=effects,
         )
-    else:
-        rows = charts.harvest_rows(findings, ctx.tables.studies)
-        ui.chart(
-            charts.build_harvest_plot(rows),
-            ctx,
-            key="harvest",
-            alt=f"Harvest plot: {len(rows)} marks, one per study and direction in each disease × analyte cell "
-            f"(from {len(findings)} findings; hover for the findings). Columns ↓ lower, = no difference, ↑ higher, "
-            "∅ mostly undetectable, ? direction not stated; OPG/RANKL ratios are flipped into the RANKL:OPG column; "
-            "colour is the direction, size grows with n, symbol the form (the kit is in the hover).",
-            data=rows[
-                ["study", "disease", "map_analyte", "direction_class", "n_findings", "n", "vendor_label", "comparisons"]
-            ],
-        )
+        with st.expander("Strata within one kit"):
+            ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
+    if not evidence.comparisons.not_drawn.empty:
+        with st.expander("Case–control pairs not drawn, and why"):
+            ui.table(evidence.comparisons.not_drawn.drop(columns=["study_id"]), key="not_drawn")
 
-# --- Every comparison, one kit at a time (strict) ---------------------------------------------------------
-st.header("Every case–control comparison, within one kit (strict)")
-effects = evidence.comparisons.effects
-if effects.empty:
-    st.info("No case–control comparison under the current filters.", icon=":material/info:")
-else:
-    strict = synthesis.pool_strata(effects, method, include_discordant=False)
-    st.caption(
-        "The strict view pools only within one named kit, one form and one unit (as the review asks). Orange open "
-        "diamonds: '±' the paper did not label SD or SE (placed at the SD reading; the hover gives the SE reading); "
-        "grey ×: the recomputed Student and Welch tests both disagree with the paper's own test."
-    )
-    drawn = effects if len(effects) <= charts.MAX_FOREST_ROWS else effects.iloc[0:0]
-    ui.chart(
-        charts.build_forest_plot(drawn, strict),
-        ctx,
-        key="forest",
-        alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
-        "the paper's own p-value is at the right.",
-        data=effects,
-    )
-    with st.expander("Strata within one kit"):
-        ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
-if not evidence.comparisons.not_drawn.empty:
-    with st.expander("Case–control pairs not drawn, and why"):
-        ui.table(evidence.comparisons.not_drawn.drop(columns=["study_id"]), key="not_drawn")
-
-with st.expander("Methods, units and sources"):
-    st.markdown(synthesis.METHODS_TEXT)
-    ui.table(synthesis.molecular_weight_table(), key="weights")
+    with st.expander("Methods, units and sources"):
+        st.markdown(synthesis.METHODS_TEXT)
+        ui.table(synthesis.molecular_weight_table(), key="weights")

@@ -1,7 +1,7 @@
 """Profile one page's warm server-side run with pyinstrument (AppTest, synthetic data at a scale).
 
 Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--html FILE]
-PAGE is a page file stem registered in app.py (overview, evidence_map, ...). Needs `pip install pyinstrument`.
+PAGE is a page key of rankl_atlas.navigation (overview, evidence_map, ...). Needs `pip install pyinstrument`.
 The profiler runs inside the script thread, so it sees app.py, the page and every library call it makes.
 """
 
@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from rankl_atlas.data import DATA_ENV  # noqa: E402
 from rankl_atlas.synthetic import write_synthetic  # noqa: E402
+from tests.app.conftest import switch_to  # noqa: E402
 
 PROFILES: list[Profiler] = []
 _original_run_script = script_runner.ScriptRunner._run_script
@@ -43,7 +44,7 @@ def _profiled_run_script(self, rerun_data):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("page", help="page file stem, e.g. evidence_map")
+    parser.add_argument("page", help="page key, e.g. evidence_map")
     parser.add_argument("--scale", type=int, default=1000)
     parser.add_argument("--disease", help="narrow filter: ?disease=CODE")
     parser.add_argument("--data", type=Path, help="an existing data folder (skips generating one)")
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.disease:
         at.query_params["disease"] = args.disease
     at.run()
-    at.switch_page(page.path).run()
+    switch_to(at, page.key).run()
     PROFILES.append(Profiler(interval=0.001))
     at.run()
     print(PROFILES[-1].output_text(unicode=True, color=False, show_all=False))

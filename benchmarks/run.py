@@ -50,6 +50,7 @@ from rankl_atlas.data import DATA_ENV, load_tables  # noqa: E402
 from rankl_atlas.navigation import PAGES as NAV_PAGES  # noqa: E402
 from rankl_atlas.schema import CONDITION_GROUP  # noqa: E402
 from rankl_atlas.synthetic import write_synthetic  # noqa: E402
+from tests.app.conftest import switch_to  # noqa: E402
 from tests.e2e.conftest import (  # noqa: E402
     BENIGN_CONSOLE,
     LAUNCH_ARGS,
@@ -159,18 +160,18 @@ def percentile(values: list[float], q: float) -> float:
 
 @dataclass(frozen=True)
 class PageInfo:
-    path: str  # relative to app.py, e.g. app_pages/overview.py
+    key: str  # navigation key, e.g. overview
     url_path: str  # "" for the default page
     title: str
 
     @property
     def name(self) -> str:
-        return Path(self.path).stem
+        return self.key
 
 
 def registered_pages(app: Path = APP) -> list[PageInfo]:
     """The pages app.py registers (rankl_atlas.navigation.PAGES), in order, with their URL paths."""
-    return [PageInfo(p.script, p.url_path, p.title) for p in NAV_PAGES]
+    return [PageInfo(p.key, p.url_path, p.title) for p in NAV_PAGES]
 
 
 # --- machine -----------------------------------------------------------------------------------
@@ -254,7 +255,7 @@ def bench_pages(folder: Path, scale: int, pages: list[PageInfo], repeats: int, r
         if at.exception:
             raise RuntimeError(f"{scale}× first run: {[e.message for e in at.exception]}")
         for page in pages:
-            at.switch_page(page.path).run()  # the page's first run, not measured
+            switch_to(at, page.key).run()  # the page's first run, not measured
             cfg = results.config
             times = timed_runs(at, repeats, f"{scale}× {page.name} ({label})", cfg.page_budget_s, cfg.min_repeats)
             results.pages_s[(scale, label, page.name)] = median(times)

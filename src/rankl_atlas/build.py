@@ -6,7 +6,6 @@ Usage: python -m rankl_atlas.build [--source DIR] [--out DIR]
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -23,15 +22,16 @@ from rankl_atlas.schema import (
     PANDAS_DTYPE,
     TABLE_FIELDS,
     TABLE_KEYS,
+    TABLE_NAMES,
     TABLE_TITLES,
     VOCABULARIES,
     column_names,
+    content_hash,
 )
 from rankl_atlas.search_log import log_issues, read_logs
 from rankl_atlas.validation import Issue, ValidationFailed, coerce_text_table, print_problems, validate_tables
 
-TABLES = ("studies", "measurements", "findings", "assays", "meta_analyses")
-REBUILD_COMMAND = "make data"
+TABLES = TABLE_NAMES
 ARROW_TYPE = {"string": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_()}
 FRICTIONLESS_TYPE = {"string": "string", "int": "integer", "float": "number", "bool": "boolean"}
 
@@ -111,11 +111,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def content_hash(data: bytes) -> str:
-    """A file's content hash as a Frictionless Data Package writes it ('sha256:<hex>')."""
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def datapackage(metadata: dict, tables: dict[str, pd.DataFrame], files: dict[str, bytes] | None = None) -> dict:

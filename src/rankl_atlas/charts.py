@@ -21,6 +21,7 @@ from rankl_atlas.schema import (
     DIRECTION_CLASS_LABEL,
     DISEASE_AREA,
     DISEASE_AREA_OF,
+    EXCLUSION_REASON,
     GROUP_ROLE,
     MEASURED_ANALYTE,
     RELATED_TO,
@@ -29,7 +30,6 @@ from rankl_atlas.schema import (
     UNITS,
     label,
 )
-from rankl_atlas.search_log import EXCLUSION_REASON
 from rankl_atlas.synthesis import convert_unit
 
 FONT = dict(family="sans-serif", size=13)

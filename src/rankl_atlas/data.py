@@ -11,8 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rankl_atlas.build import REBUILD_COMMAND, TABLES, content_hash
-from rankl_atlas.schema import column_names
+from rankl_atlas.schema import REBUILD_COMMAND, TABLE_NAMES, column_names, content_hash
 from rankl_atlas.search_log import SearchLogs, read_logs
 from rankl_atlas.validation import Issue, as_contract_dtypes, validate_tables
 
@@ -58,7 +57,7 @@ def data_dir(bundled: Path) -> Path:
 def data_version(folder: Path) -> str:
     """Fingerprint of the Parquet files and datapackage.json (names, sizes, mtimes) used to key the app's cache."""
     parts = []
-    for name in [f"{table}.parquet" for table in TABLES] + ["datapackage.json"]:
+    for name in [f"{table}.parquet" for table in TABLE_NAMES] + ["datapackage.json"]:
         path = folder / name
         stat = path.stat() if path.exists() else None
         parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{name}:missing")
@@ -112,8 +111,8 @@ def load_tables(folder: Path) -> Tables:
     builds is refused as a whole, never loaded half old and half new.
     """
     hashes = recorded_hashes(folder)
-    frames = {table: read_table(folder, table, hashes.get(table)) for table in TABLES}
-    issues = validate_tables(frames, {t: f"{t}.parquet" for t in TABLES})
+    frames = {table: read_table(folder, table, hashes.get(table)) for table in TABLE_NAMES}
+    issues = validate_tables(frames, {t: f"{t}.parquet" for t in TABLE_NAMES})
     if issues:
         first = issues[0].file
         raise DataLoadError(folder / first, f"{len(issues)} value(s) break the data contract", issues)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, make_dataclass
 import pandas as pd
 
 from rankl_atlas.data import Tables
+from rankl_atlas.navigation import PAGE_PARAMS
 from rankl_atlas.schema import VOCABULARIES, label
 
 #: The URL word for "no restriction" on a filter whose default restricts (species=all).
@@ -298,8 +299,6 @@ FILTER_SPECS: tuple[FilterSpec, ...] = (
 )  # fmt: skip
 SPECS: dict[str, FilterSpec] = {spec.param: spec for spec in FILTER_SPECS}
 
-#: Parameters owned by single pages (not filters) that the URL may carry.
-PAGE_PARAMS = {"study", "view", "shown", "harvest_family", "method", "derived", "skewed", "hk", "spread", "question"}
 MAX_VALUES_PER_PARAM = 50
 MAX_PARAMS = 40
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import unicodedata
@@ -499,6 +500,18 @@ COLOURS: dict[str, dict[str, str]] = {
     "direction_class": DIRECTION_CLASS_COLOUR,
 }
 
+#: Why a screened record was excluded from the search (data/search/screening.csv), first that applies.
+EXCLUSION_REASON = {
+    "not_found": "Not found / not readable",
+    "duplicate_publication": "Duplicate publication",
+    "review": "Review, editorial or meta-analysis",
+    "animal_or_in_vitro": "Animal or in vitro only",
+    "tissue_only": "Tissue or gene expression only",
+    "other_fluid_only": "Other fluid only (saliva, GCF, synovial, urine)",
+    "no_circulating_measure": "No serum/plasma RANKL or OPG",
+    "no_result": "No result reported for it",
+}
+
 VOCABULARIES: dict[str, dict[str, str]] = {
     "study_kind": STUDY_KIND,
     "condition_group": CONDITION_GROUP,
@@ -533,6 +546,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "menopausal_status": MENOPAUSAL_STATUS,
     "age_group": AGE_GROUP,
     "measure": MEASURE,
+    "exclusion_reason": EXCLUSION_REASON,
 }
 
 
@@ -814,6 +828,17 @@ TABLE_TITLES = {
     "assays": "Assays: one row per assay kit (what it detects, LOD, range, source)",
     "meta_analyses": "Published meta-analyses: one row per pooled result of a systematic review",
 }
+
+#: The dataset's tables, in build order: the shared fact the build, the loader, the upload and the exports read.
+TABLE_NAMES: tuple[str, ...] = tuple(TABLE_FIELDS)
+#: The command that rebuilds the Parquet files from the curated sources (named in every load error).
+REBUILD_COMMAND = "make data"
+
+
+def content_hash(data: bytes) -> str:
+    """A file's content hash as a Frictionless Data Package writes it ('sha256:<hex>')."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
 
 PANDAS_DTYPE = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
 

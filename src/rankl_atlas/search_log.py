@@ -15,22 +15,11 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from rankl_atlas.schema import DOI_PATTERN, PMID_PATTERN
+from rankl_atlas.schema import DOI_PATTERN, EXCLUSION_REASON, PMID_PATTERN
 from rankl_atlas.validation import Issue
 
 SEARCH_SOURCE_SET = "search_2026"
-LOG_FILES = ("queries.csv", "screening.csv", "duplicates.csv")
 
-EXCLUSION_REASON = {
-    "not_found": "Not found / not readable",
-    "duplicate_publication": "Duplicate publication",
-    "review": "Review, editorial or meta-analysis",
-    "animal_or_in_vitro": "Animal or in vitro only",
-    "tissue_only": "Tissue or gene expression only",
-    "other_fluid_only": "Other fluid only (saliva, GCF, synovial, urine)",
-    "no_circulating_measure": "No serum/plasma RANKL or OPG",
-    "no_result": "No result reported for it",
-}
 
 QUERY_COLUMNS = ["query_id", "area", "query", "corpus", "date", "n_results", "n_new_candidates", "n_new_includes"]
 SCREENING_COLUMNS = [

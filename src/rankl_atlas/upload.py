@@ -19,14 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rankl_atlas.build import TABLES as BUILD_TABLES
 from rankl_atlas.data import Tables, empty_table
 from rankl_atlas.importers import compressed_format
-from rankl_atlas.schema import column_names, derive_family
+from rankl_atlas.schema import TABLE_NAMES, column_names, derive_family
 from rankl_atlas.validation import Issue, catalogue_issues, coerce_text_table, validate_tables
 
 #: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
-TABLES = tuple(t for t in BUILD_TABLES if t not in ("assays", "meta_analyses"))
+TABLES = tuple(t for t in TABLE_NAMES if t not in ("assays", "meta_analyses"))
 MAX_UPLOAD_MB = 5
 MAX_ROWS = 5000
 MAX_COLUMNS = 120

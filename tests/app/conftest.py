@@ -6,12 +6,27 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rankl_atlas.navigation import PAGE_HEADINGS
+from rankl_atlas.navigation import PAGE_BY_KEY, PAGE_HEADINGS
 from rankl_atlas.navigation import PAGES as NAV_PAGES
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
-PAGES = {p.key: p.script for p in NAV_PAGES if p.key != "your_data"}
+PAGES = {p.key: p.url_path for p in NAV_PAGES if p.key != "your_data"}
+
+
+def switch_to(at: AppTest, key: str) -> AppTest:
+    """Select a page by its key for the next run.
+
+    Pages are render(ctx) functions handed to st.Page, and AppTest.switch_page (Streamlit 1.67) only switches to
+    page files; so select the registered page whose URL path is the page's, as a browser's address would.
+    """
+    url_path = PAGE_BY_KEY[key].url_path
+    hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path]
+    assert len(hashes) == 1, f"page {key!r} ({url_path!r}) is not registered once: {at._registered_pages}"
+    at._page_hash = hashes[0]
+    return at
+
+
 TITLES = PAGE_HEADINGS
 
 
@@ -37,7 +52,7 @@ def run_app(
         at.query_params[key] = value
     at.run()
     if page and page != "overview":
-        at.switch_page(PAGES[page]).run()
+        switch_to(at, page).run()
     if check_title:
         assert [t.value for t in at.title][:1] == [TITLES[page or "overview"]], "the wrong page ran"
     return at

@@ -6,7 +6,7 @@ import pytest
 
 from rankl_atlas.data import load_tables
 from rankl_atlas.filters import Filters, apply_filters
-from tests.app.conftest import PAGES, count_caption, run_app
+from tests.app.conftest import PAGES, count_caption, run_app, switch_to
 from tests.conftest import DATA
 
 TABLES = load_tables(DATA)
@@ -65,8 +65,8 @@ def test_malformed_parameters_give_notices_not_errors_and_every_page_still_runs(
     warnings = " ".join(w.value for w in at.warning)
     assert "Years" in warnings and "Unknown parameter 'zzz'" in warnings and "Include drafts" in warnings
     assert "<script>" not in warnings
-    for page, path in PAGES.items():
-        at.switch_page(path).run()
+    for page in PAGES:
+        switch_to(at, page).run()
         assert not at.exception, page
         assert at.multiselect(key="disease").value == ["osteoporosis"]
 
@@ -80,7 +80,7 @@ def test_sidebar_change_updates_counts_and_the_url():
 
 def test_filters_carry_over_when_switching_pages():
     at = run_app("overview", {"disease": ["osteoporosis"]})
-    at.switch_page(PAGES["studies"]).run()
+    switch_to(at, "studies").run()
     assert count_caption(at).startswith(expected_counts(Filters(disease=("osteoporosis",))))
 
 

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from rankl_atlas import upload
 from rankl_atlas.data import load_metadata, load_tables
 from rankl_atlas.ui import StateKey
-from tests.app.conftest import APP, PAGES
+from tests.app.conftest import APP, switch_to
 from tests.conftest import DATA
 
 ATLAS = load_tables(DATA)
@@ -41,10 +41,10 @@ def test_footer_after_an_upload_counts_the_dataset_alone_and_your_rows_beside_it
 
 def test_a_visitors_own_study_offers_no_report_a_problem_link():
     at = with_template_uploaded({"study": "example2020"})
-    at.switch_page(PAGES["studies"]).run()
+    switch_to(at, "studies").run()
     assert not at.exception
     assert any("Replace with the study's title" in s.value for s in at.subheader)  # the visitor's study is open
     assert "Report a problem with this study" not in link_labels(at)
     at = with_template_uploaded({"study": "schett2004"})
-    at.switch_page(PAGES["studies"]).run()
+    switch_to(at, "studies").run()
     assert "Report a problem with this study" in link_labels(at)

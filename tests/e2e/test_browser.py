@@ -139,7 +139,7 @@ def test_clicking_an_evidence_map_square_lists_only_that_squares_findings(server
 @pytest.mark.e2e
 def test_csv_download_contains_exactly_the_filtered_rows(server, page):
     open_page(page, f"{server.url}/studies?disease=juvenile_idiopathic_arthritis")
-    page.get_by_text("Download exactly these rows").click()
+    page.locator("[data-testid='stExpander'] summary", has_text="Download exactly these rows").click()
     with page.expect_download() as info:
         page.locator("[data-testid='stDownloadButton'] button", has_text="CSV").first.click()
     download = info.value

@@ -103,7 +103,7 @@ def test_a_chart_downloads_as_svg_and_300_dpi_png_with_its_title_and_source(serv
         page.get_by_text("SVG (vector)").first.click()
     svg = Path(info.value.path()).read_text(encoding="utf-8")
     assert svg.lstrip().startswith("<svg")
-    assert "Stacked bars of studies per publication year" in svg  # title drawn in the image
+    assert "Studies per year, by disease area" in svg  # title drawn in the image
     assert "RANKL Atlas dataset v" in svg and "Disease: Osteoporosis" in svg
     page.keyboard.press("Escape")
     page.get_by_text("Download figure").first.click()
@@ -113,7 +113,7 @@ def test_a_chart_downloads_as_svg_and_300_dpi_png_with_its_title_and_source(serv
     assert image.format == "PNG"
     assert abs(image.size[0] - round(85 / 25.4 * 300)) <= 6  # 85 mm at 300 dpi
     assert round(image.info["dpi"][0]) == 300
-    assert image.text["Title"].startswith("Stacked bars of studies per publication year")
+    assert image.text["Title"] == "Studies per year, by disease area"
 
 
 @pytest.mark.e2e

@@ -1,0 +1,1 @@
+"""The pages: one module per page, each a render(ctx) function holding layout only."""
