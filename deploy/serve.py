@@ -68,7 +68,7 @@ def render_config(
         # nginx's workers would otherwise run as nobody, who may not traverse a private run folder.
         "user_line": "user root;" if hasattr(os, "geteuid") and os.geteuid() == 0 else "",
         "run_dir": str(run_dir),
-        "access_log": str(run_dir / "nginx-access.log") if access_log else "off",
+        "access_log": f"{run_dir / 'nginx-access.log'} rankl" if access_log else "off",
         "cookie": COOKIE,
         "servers": servers,
         "listen": listen,
@@ -198,7 +198,9 @@ def serve(args: argparse.Namespace) -> int:
                 "--server.fileWatcherType", "none", *args.server_arg,
             ]  # fmt: skip
             log = run_dir / f"worker-{i}.log"
-            children.append(start(cmd, f"worker {i} (port {port})", log, f"http://{LOOPBACK}:{port}/_stcore/health", env))
+            children.append(
+                start(cmd, f"worker {i} (port {port})", log, f"http://{LOOPBACK}:{port}/_stcore/health", env)
+            )
         wait_healthy(children, args.timeout)
         host = LOOPBACK if args.address in ("0.0.0.0", "::", "[::]", "") else args.address
         proxy_url = f"http://{host}:{args.port}"
