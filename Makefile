@@ -12,7 +12,7 @@ run: $(VENV)/.installed
 
 # A lab's own server: WORKERS Streamlit processes behind nginx (sticky by cookie) on PORT; Ctrl+C stops all.
 serve: $(VENV)/.installed
-	$(PY) deploy/serve.py --workers $(WORKERS) --port $(PORT)
+	$(PY) deploy/serve.py --workers $(WORKERS) --port $(PORT) $(SERVE_ARGS)
 
 test: $(VENV)/.installed-test
 	$(PY) -m ruff check .

@@ -460,6 +460,7 @@ class Level:
     rss_peak_mb: float = 0.0
     rss_series: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB) every --rss-every s
     other_cores: float = 0.0
+    client_cores: float = 0.0  # this load generator's own CPU
 
     def summary(self) -> dict:
         n = len(self.rerun_ms)
@@ -477,6 +478,7 @@ class Level:
             "server_cores": self.server_cpu_s / self.wall_s if self.wall_s else None,
             "rss_peak_mb": self.rss_peak_mb,
             "other_cores": self.other_cores,
+            "client_cores": self.client_cores,
         }
 
 
@@ -554,6 +556,7 @@ async def measure(port: int, pid: int | list[int], n: int, args) -> Level:
         await asyncio.gather(*(v.close() for v in viewers))
     level.wall_s, level.server_cpu_s = after[0] - before[0], after[1] - before[1]
     level.other_cores = other_cores(before, after)
+    level.client_cores = (after[2] - before[2]) / level.wall_s if level.wall_s else 0.0
     level.errors += [f"stream {p}" for v in viewers for p in v.problems]
     return level
 

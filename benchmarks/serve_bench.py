@@ -103,6 +103,7 @@ COLUMNS = [
     ("p95_ms", "p95 ms", "{:.0f}"),
     ("cpu_ms_per_rerun", "server CPU ms/rerun", "{:.0f}"),
     ("server_cores", "server cores", "{:.2f}"),
+    ("client_cores", "load generator cores", "{:.2f}"),
     ("other_cores", "other procs cores", "{:.2f}"),
 ]
 NAMES = {"1 direct": "1, direct", "1 nginx": "1 behind nginx", "2 nginx": "2 behind nginx"}

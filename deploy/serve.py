@@ -41,7 +41,7 @@ COOKIE = "rankl_worker"
 LOOPBACK = "127.0.0.1"
 NGINX_HELP = (
     "nginx not found: serving on several processes needs it. On Debian/Ubuntu: "
-    "`sudo apt-get install nginx-light` (or `nginx`); or pass --nginx /path/to/nginx (or set RANKL_ATLAS_NGINX)."
+    "`sudo apt-get install nginx` (or `nginx-light`); or pass --nginx /path/to/nginx (or set RANKL_ATLAS_NGINX)."
 )
 
 

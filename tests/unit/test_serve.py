@@ -61,4 +61,4 @@ def test_loadgen_keeps_cookies_like_a_browser():
 def test_serve_without_nginx_says_how_to_install_it(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(serve, "find_nginx", lambda explicit=None: None)
     assert serve.serve(serve.parse_args(["--run-dir", str(tmp_path)])) == 2
-    assert "apt-get install nginx-light" in capsys.readouterr().err
+    assert "apt-get install nginx" in capsys.readouterr().err
