@@ -117,7 +117,7 @@ def start(cmd: list[str], name: str, log: Path, health: str, env: dict | None = 
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,  # its own process group: stopped by the launcher, in order, not by the terminal
-        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
     )
     return Child(name, proc, log, health)
 

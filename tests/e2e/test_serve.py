@@ -64,6 +64,7 @@ def test_two_workers_behind_nginx_serve_sticky_sessions_and_stop_cleanly(browser
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     procs: list[psutil.Process] = []
+    contexts = []
     try:
         deadline = time.monotonic() + 150
         while not (run_dir / "serve.json").exists():
@@ -89,59 +90,59 @@ def test_two_workers_behind_nginx_serve_sticky_sessions_and_stop_cleanly(browser
 
         # Two browsers, each with its own working session: the page loads, a filter change reruns.
         contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]
-        try:
-            tabs = [c.new_page() for c in contexts]
-            for tab in tabs:
-                tab.console_errors, tab.failed_responses = [], []
-                tab.on("console", lambda m, t=tab: m.type == "error" and t.console_errors.append(m.text))
-                tab.on("pageerror", lambda exc, t=tab: t.console_errors.append(f"pageerror: {exc}"))
-                tab.on(
-                    "response",
-                    lambda r, t=tab: r.status >= 400 and not is_probe(r.url) and t.failed_responses.append(r.url),
-                )
-                open_page(tab, url)
-                assert "Filters keep" in count_text(tab)
-            before = count_text(tabs[0])
-            choose_disease(tabs[0], "Multiple myeloma")
-            tabs[0].wait_for_function("() => window.location.search.includes('disease=multiple_myeloma')")
-            tabs[0].wait_for_function(f"() => !document.body.innerText.includes({before!r})")
-            assert count_text(tabs[0]) != before
-            assert count_text(tabs[1]) == before  # the other browser's session is untouched
-            # An upload reaches the process that holds the session only if the proxy is sticky.
-            csv = tmp_path / "mine.csv"
-            csv.write_bytes(upload.template_csv())
-            open_page(tabs[1], f"{url}/your-data")
-            with tabs[1].expect_file_chooser() as chooser:
-                tabs[1].locator("[data-testid='stFileUploader'] button").first.click()
-            chooser.value.set_files(str(csv))
-            tabs[1].get_by_text("Your rows in this session", exact=False).first.wait_for(timeout=30_000)
-            cookie_values = [{c["name"]: c["value"] for c in ctx.cookies()}.get(serve.COOKIE) for ctx in contexts]
-            assert None not in cookie_values and cookie_values[0] != cookie_values[1]
-            for tab in tabs:
-                assert tab.locator("[data-testid='stException']").count() == 0
-                assert app_errors(tab) == []
-        finally:
-            for c in contexts:
-                c.close()
+        tabs = [c.new_page() for c in contexts]
+        for tab in tabs:
+            tab.console_errors, tab.failed_responses = [], []
+            tab.on("console", lambda m, t=tab: m.type == "error" and t.console_errors.append(m.text))
+            tab.on("pageerror", lambda exc, t=tab: t.console_errors.append(f"pageerror: {exc}"))
+            tab.on(
+                "response",
+                lambda r, t=tab: r.status >= 400 and not is_probe(r.url) and t.failed_responses.append(r.url),
+            )
+            open_page(tab, url)
+            assert "Filters keep" in count_text(tab)
+        before = count_text(tabs[0])
+        choose_disease(tabs[0], "Multiple myeloma")
+        tabs[0].wait_for_function("() => window.location.search.includes('disease=multiple_myeloma')")
+        tabs[0].wait_for_function(f"() => !document.body.innerText.includes({before!r})")
+        assert count_text(tabs[0]) != before
+        assert count_text(tabs[1]) == before  # the other browser's session is untouched
+        # An upload reaches the process that holds the session only if the proxy is sticky.
+        csv = tmp_path / "mine.csv"
+        csv.write_bytes(upload.template_csv())
+        open_page(tabs[1], f"{url}/your-data")
+        with tabs[1].expect_file_chooser() as chooser:
+            tabs[1].locator("[data-testid='stFileUploader'] button").first.click()
+        chooser.value.set_files(str(csv))
+        tabs[1].get_by_text("Your rows in this session", exact=False).first.wait_for(timeout=30_000)
+        cookie_values = [{c["name"]: c["value"] for c in ctx.cookies()}.get(serve.COOKIE) for ctx in contexts]
+        assert None not in cookie_values and cookie_values[0] != cookie_values[1]
+        for tab in tabs:
+            assert tab.locator("[data-testid='stException']").count() == 0
+            assert app_errors(tab) == []
 
-        time.sleep(1)  # nginx logs a websocket when it closes
-        seen = served_by(run_dir / "nginx-access.log")
-        assert all(len(addresses) == 1 for addresses in seen.values()), seen  # sticky: one worker per browser
-        worker_addresses = {f"127.0.0.1:{w['port']}" for w in state["workers"]}
-        assert set().union(*seen.values()) == worker_addresses  # both workers took browsers
-        assert seen["0123456789abcdef0123456789abcdef"] and all(v in seen for v in cookie_values)
-    finally:
+        # Stop while both browsers are still connected, as Ctrl+C on a live server would.
+        t0 = time.monotonic()
         launcher.send_signal(signal.SIGTERM)
-        try:
-            code = launcher.wait(60)
-        except subprocess.TimeoutExpired:
+        code = launcher.wait(60)
+        stop_seconds = time.monotonic() - t0
+    finally:
+        if launcher.poll() is None:
             launcher.kill()
-            raise
-        finally:
-            log.close()
+            launcher.wait(10)
+        for c in contexts:
+            c.close()
+        log.close()
     assert code == 0, (tmp_path / "serve.log").read_text()
     assert "stopped" in (tmp_path / "serve.log").read_text()
+    assert stop_seconds < 20, f"stopping took {stop_seconds:.1f} s"
     gone, alive = psutil.wait_procs(procs, timeout=5)
     assert not alive, f"left running: {[p.pid for p in alive]}"
     assert len(procs) >= 4  # launcher, nginx master and worker, two Streamlit processes
     assert not (run_dir / "serve.json").exists()
+
+    seen = served_by(run_dir / "nginx-access.log")
+    assert all(len(addresses) == 1 for addresses in seen.values()), seen  # sticky: one worker per browser
+    worker_addresses = {f"127.0.0.1:{w['port']}" for w in state["workers"]}
+    assert set().union(*seen.values()) == worker_addresses  # both workers took browsers
+    assert seen["0123456789abcdef0123456789abcdef"] and all(v in seen for v in cookie_values)
