@@ -18,6 +18,11 @@ errors (timeouts, disconnects, exceptions drawn, unsuccessful runs, ...), open p
         --reruns 10 --think 0.5 --env RANKL_ATLAS_GC_FREEZE=0 --label "evidence map, shipped" \\
         --json tmp/load/evidence-shipped.json --markdown docs/load.md
 
+``--url http://127.0.0.1:PORT`` drives a server or proxy that is already running instead (no server is started;
+``--server-pid`` names the processes whose CPU and RSS are counted); viewers keep cookies like a browser, so a proxy
+with cookie-sticky sessions keeps each on one process. ``benchmarks/serve_bench.py`` uses it to compare one process
+with several behind nginx at saturation.
+
 Method and results: docs/load.md.
 """
 
