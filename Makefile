@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+WORKERS ?= 2
 
-.PHONY: run test lint data bench clean
+.PHONY: run serve test lint data bench clean
 
 run: $(VENV)/.installed
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+
+# A lab's own server: WORKERS Streamlit processes behind nginx (sticky by cookie) on PORT; Ctrl+C stops all.
+serve: $(VENV)/.installed
+	$(PY) deploy/serve.py --workers $(WORKERS) --port $(PORT) $(SERVE_ARGS)
 
 test: $(VENV)/.installed-test
 	$(PY) -m ruff check .

@@ -18,6 +18,11 @@ errors (timeouts, disconnects, exceptions drawn, unsuccessful runs, ...), open p
         --reruns 10 --think 0.5 --env RANKL_ATLAS_GC_FREEZE=0 --label "evidence map, shipped" \\
         --json tmp/load/evidence-shipped.json --markdown docs/load.md
 
+``--url http://127.0.0.1:PORT`` drives a server or proxy that is already running instead (no server is started;
+``--server-pid`` names the processes whose CPU and RSS are counted); viewers keep cookies like a browser, so a proxy
+with cookie-sticky sessions keeps each on one process. ``benchmarks/serve_bench.py`` uses it to compare one process
+with several behind nginx at saturation.
+
 Method and results: docs/load.md.
 """
 
@@ -131,21 +136,45 @@ class ViewerError(Exception):
         self.kind = kind
 
 
-async def http_get(port: int, path: str, timeout: float) -> int:
-    """Status code of GET http://127.0.0.1:PORT/path (the two requests a browser makes before the websocket)."""
+async def http_get(port: int, path: str, timeout: float, cookies: dict[str, str] | None = None) -> int:
+    """Status code of GET http://127.0.0.1:PORT/path (the two requests a browser makes before the websocket).
+
+    Like a browser it sends the cookies it holds and keeps those the response sets (in `cookies`), so a reverse
+    proxy that makes sessions sticky by cookie (deploy/serve.py) sends this viewer's websocket to the same process.
+    """
 
     async def get() -> int:
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nConnection: close\r\n\r\n".encode())
+            jar = f"Cookie: {cookie_header(cookies)}\r\n" if cookies else ""
+            request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\n{jar}Connection: close\r\n\r\n"
+            writer.write(request.encode())
             await writer.drain()
-            status = await reader.readline()
-            await reader.read()
-            return int(status.split()[1]) if status.startswith(b"HTTP/") else 0
+            head, _, _ = (await reader.read()).partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            if cookies is not None:
+                cookies.update(set_cookies(lines[1:]))
+            return int(lines[0].split()[1]) if lines[0].startswith("HTTP/") else 0
         finally:
             writer.close()
 
     return await asyncio.wait_for(get(), timeout)
+
+
+def set_cookies(header_lines: list[str]) -> dict[str, str]:
+    """{name: value} of the Set-Cookie headers among these response header lines (attributes dropped)."""
+    found = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "set-cookie":
+            key, sep, val = value.strip().split(";", 1)[0].partition("=")
+            if sep and key.strip():
+                found[key.strip()] = val.strip()
+    return found
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
 class Viewer:
@@ -164,6 +193,7 @@ class Viewer:
         self.cache: dict[str, int] = {}  # forward-message cache: hash -> run number when last used
         self.max_age = 2
         self.runs = 0
+        self.cookies: dict[str, str] = {}  # kept like a browser's (sticky sessions behind a proxy)
         self.problems: list[str] = []  # exceptions drawn, cache misses, page not found
         self._done: asyncio.Future | None = None
 
@@ -177,7 +207,7 @@ class Viewer:
         t0 = time.perf_counter()
         try:
             for path in ("/_stcore/health", "/_stcore/host-config"):
-                if (status := await http_get(self.port, path, self.timeout)) != 200:
+                if (status := await http_get(self.port, path, self.timeout, self.cookies)) != 200:
                     raise ViewerError("disconnect", f"GET {path}: HTTP {status}")
             self.ws = await websockets.connect(
                 f"ws://{HOST}:{self.port}/_stcore/stream",
@@ -187,6 +217,7 @@ class Viewer:
                 ping_interval=None,
                 open_timeout=self.timeout,
                 close_timeout=2,
+                additional_headers={"Cookie": cookie_header(self.cookies)} if self.cookies else None,
             )
         except (OSError, TimeoutError, websockets.WebSocketException) as err:
             raise ViewerError("disconnect", f"connect: {err!r}") from None
@@ -319,7 +350,7 @@ def free_port() -> int:
 class Server:
     """``python -m streamlit run APP`` on a free loopback port, in its own process group; stopped by its PID."""
 
-    def __init__(self, app: Path, server_args: list[str], env: dict[str, str]):
+    def __init__(self, app: Path, server_args: list[str], env: dict[str, str], cwd: Path | None = None):
         self.port = free_port()
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(self.port),
@@ -330,7 +361,7 @@ class Server:
         self.log = tempfile.NamedTemporaryFile("w+", prefix="loadgen-server-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
             cmd,
-            cwd=app.parent,
+            cwd=cwd or app.parent,  # Streamlit reads .streamlit/config.toml from here
             env={**os.environ, **env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -367,16 +398,18 @@ class Server:
 
 
 class Usage:
-    """CPU seconds and RSS of the server (process + children), this client and the whole machine."""
+    """CPU seconds and RSS of the server (processes + their children), this client and the whole machine."""
 
-    def __init__(self, pid: int):
-        self.server = psutil.Process(pid)
+    def __init__(self, pid: int | list[int]):
+        self.servers = [psutil.Process(p) for p in (pid if isinstance(pid, list) else [pid])]
         self.me = psutil.Process()
 
     def _server_procs(self) -> list[psutil.Process]:
-        with contextlib.suppress(psutil.Error):
-            return [self.server, *self.server.children(recursive=True)]
-        return []
+        procs = []
+        for server in self.servers:
+            with contextlib.suppress(psutil.Error):
+                procs += [server, *server.children(recursive=True)]
+        return procs
 
     def server_cpu(self) -> float:
         total = 0.0
@@ -432,12 +465,14 @@ class Level:
     rss_peak_mb: float = 0.0
     rss_series: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MB) every --rss-every s
     other_cores: float = 0.0
+    client_cores: float = 0.0  # this load generator's own CPU
 
     def summary(self) -> dict:
         n = len(self.rerun_ms)
         return {
             "viewers": self.viewers,
             "reruns": n,
+            "reruns_per_s": n / self.wall_s if self.wall_s else None,
             "errors": len(self.errors),
             "p50_ms": percentile(self.rerun_ms, 50),
             "p95_ms": percentile(self.rerun_ms, 95),
@@ -448,22 +483,28 @@ class Level:
             "server_cores": self.server_cpu_s / self.wall_s if self.wall_s else None,
             "rss_peak_mb": self.rss_peak_mb,
             "other_cores": self.other_cores,
+            "client_cores": self.client_cores,
         }
 
 
 async def warm_up(port: int, args) -> None:
-    """One viewer opens the page and makes two changes (imports, caches, first-run costs), unmeasured."""
-    v = Viewer(port, args.page, args.timeout)
-    try:
-        await v.open()
-        wid = v.widget_id(args.widget)
-        for values in toggle_values(v.widgets[wid].string_array_value.data, v.multiselects[wid], args.option):
-            await v.change(wid, values)
-    finally:
-        await v.close()
+    """--warmup viewers (default one) open the page and make two changes each (imports, caches, first-run
+    costs), unmeasured; behind a proxy, several viewers reach every process."""
+
+    async def one() -> None:
+        v = Viewer(port, args.page, args.timeout)
+        try:
+            await v.open()
+            wid = v.widget_id(args.widget)
+            for values in toggle_values(v.widgets[wid].string_array_value.data, v.multiselects[wid], args.option):
+                await v.change(wid, values)
+        finally:
+            await v.close()
+
+    await asyncio.gather(*(one() for _ in range(max(1, args.warmup))))
 
 
-async def measure(port: int, pid: int, n: int, args) -> Level:
+async def measure(port: int, pid: int | list[int], n: int, args) -> Level:
     """N viewers open the page at once, then each makes args.reruns changes; CPU is counted over the changes."""
     level, usage = Level(n), Usage(pid)
     viewers = [Viewer(port, args.page, args.timeout) for _ in range(n)]
@@ -520,6 +561,7 @@ async def measure(port: int, pid: int, n: int, args) -> Level:
         await asyncio.gather(*(v.close() for v in viewers))
     level.wall_s, level.server_cpu_s = after[0] - before[0], after[1] - before[1]
     level.other_cores = other_cores(before, after)
+    level.client_cores = (after[2] - before[2]) / level.wall_s if level.wall_s else 0.0
     level.errors += [f"stream {p}" for v in viewers for p in v.problems]
     return level
 
@@ -532,7 +574,26 @@ def gc_threshold_env(spec: str, pythonpath: str = "") -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join(p for p in (folder, pythonpath) if p)}
 
 
+def url_port(url: str) -> int:
+    """The port of a running server's URL; only http://127.0.0.1:PORT or http://localhost:PORT (loopback)."""
+    m = re.fullmatch(r"http://(127\.0\.0\.1|localhost):(\d+)/?", url.strip())
+    if not m:
+        raise ValueError(f"--url must be http://127.0.0.1:PORT (loopback only), got {url!r}")
+    return int(m.group(2))
+
+
+async def run_level_at_url(n: int, args) -> Level:
+    """A level against an already running server or proxy (--url); its CPU and RSS from --server-pid."""
+    port = url_port(args.url)
+    pids = [int(p) for p in args.server_pid] or [os.getpid()]
+    await warm_up(port, args)
+    await Usage(pids).wait_quiet(args.quiet_wait)
+    return await measure(port, pids, n, args)
+
+
 async def run_level(n: int, args, env: dict[str, str]) -> Level:
+    if args.url:
+        return await run_level_at_url(n, args)
     server, level = Server(Path(args.app).resolve(), args.server_arg, env), None
     try:
         await server.wait_ready()
@@ -559,6 +620,7 @@ COLUMNS = [  # key, heading, format
     ("open_p50_ms", "open p50 ms", "{:.0f}"),
     ("open_max_ms", "open max ms", "{:.0f}"),
     ("cpu_ms_per_rerun", "server CPU ms/rerun", "{:.0f}"),
+    ("reruns_per_s", "reruns/s", "{:.1f}"),
     ("server_cores", "server cores", "{:.2f}"),
     ("rss_peak_mb", "RSS peak MB", "{:.0f}"),
     ("other_cores", "other procs cores", "{:.2f}"),
@@ -590,7 +652,7 @@ def describe(args) -> str:
         [*args.server_arg, *args.env] + ([f"gc.set_threshold({args.gc_threshold})"] if args.gc_threshold else [])
     )
     return (
-        f"**{args.label}**: `{Path(args.app).name}` page `{args.page}`, {args.reruns} changes of `{args.widget}` per "
+        f"**{args.label}**: `{Path(args.app).name if args.app else args.url}` page `{args.page}`, {args.reruns} changes of `{args.widget}` per "
         f"viewer, think {args.think:g} s; {extras or 'no extra server settings'}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
     )
@@ -635,7 +697,12 @@ async def main(args) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Simulated Streamlit viewers; a fresh server per level (docs/load.md).")
-    p.add_argument("--app", required=True, help="Streamlit script, e.g. app.py or benchmarks/floor_app.py")
+    p.add_argument("--app", help="Streamlit script, e.g. app.py or benchmarks/floor_app.py (or --url)")
+    p.add_argument("--url", help="drive this running server or proxy instead, e.g. http://127.0.0.1:8080 (loopback)")
+    p.add_argument(
+        "--server-pid", action="append", default=[], help="with --url: PID whose CPU/RSS (with children) is counted"
+    )
+    p.add_argument("--warmup", type=int, default=1, help="warm-up viewers before each level (unmeasured)")
     p.add_argument("--page", default="/", help='page path and query string, e.g. "/" or "/evidence-map?disease=x"')
     p.add_argument("--viewers", default="1,10,25,50,100", help="comma-separated concurrent viewer counts")
     p.add_argument("--reruns", type=int, default=10, help="widget changes per viewer")
@@ -657,6 +724,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.reruns < 1 or args.think < 0:
         p.error("--reruns must be >= 1 and --think >= 0")
+    if bool(args.app) == bool(args.url):
+        p.error("give one of --app (a fresh server per level) or --url (a running server)")
+    if args.url:
+        try:
+            url_port(args.url)
+        except ValueError as err:
+            p.error(str(err))
     return args
 
 
