@@ -24,6 +24,8 @@ from rankl_atlas.schema import (
     EXCLUSION_REASON,
     GROUP_ROLE,
     MEASURED_ANALYTE,
+    ORIGIN_ATLAS,
+    ORIGIN_VISITOR,
     RELATED_TO,
     STUDY_KIND,
     UNIT,
@@ -535,12 +537,12 @@ def log_ticks(low: float, high: float) -> list[float]:
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
     """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
     part = rows[(rows["analyte"] == analyte) & (rows["unit"] == unit)]
-    origin = part["origin"] if "origin" in part else pd.Series("atlas", index=part.index)
+    origin = part["origin"] if "origin" in part else pd.Series(ORIGIN_ATLAS, index=part.index)
     fig = go.Figure()
     columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]
     mode = "markers+text" if len(part) <= MAX_LABELLED_POINTS else "markers"
     for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
-        sub = part[(part["group_role"] == role) & ((origin == "yours") == mine)]
+        sub = part[(part["group_role"] == role) & ((origin == ORIGIN_VISITOR) == mine)]
         if sub.empty:
             continue
         trace = go.Scattergl if len(part) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast

@@ -15,8 +15,7 @@ import rispy
 from bibtexparser.model import Entry, Field
 
 from rankl_atlas.labels import year_text
-from rankl_atlas.schema import label
-from rankl_atlas.upload import ORIGIN_VISITOR
+from rankl_atlas.schema import ORIGIN_VISITOR, label
 from rankl_atlas.validation import text_or_none
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

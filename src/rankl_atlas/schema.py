@@ -500,6 +500,10 @@ COLOURS: dict[str, dict[str, str]] = {
     "direction_class": DIRECTION_CLASS_COLOUR,
 }
 
+#: Whose a row is once a visitor's upload joins the dataset in a session (never stored in the dataset's files).
+ORIGIN = {"atlas": "RANKL Atlas", "yours": "Yours (this session only)"}
+ORIGIN_ATLAS, ORIGIN_VISITOR = "atlas", "yours"
+
 #: Why a screened record was excluded from the search (data/search/screening.csv), first that applies.
 EXCLUSION_REASON = {
     "not_found": "Not found / not readable",
@@ -547,6 +551,7 @@ VOCABULARIES: dict[str, dict[str, str]] = {
     "age_group": AGE_GROUP,
     "measure": MEASURE,
     "exclusion_reason": EXCLUSION_REASON,
+    "origin": ORIGIN,
 }
 
 

@@ -13,8 +13,7 @@ import pandas as pd
 from rankl_atlas.data import Tables
 from rankl_atlas.export import kits_by_study, report_problem_url
 from rankl_atlas.labels import study_label_map, year_text
-from rankl_atlas.schema import ANALYTE, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
-from rankl_atlas.upload import ORIGIN_VISITOR
+from rankl_atlas.schema import ANALYTE, ORIGIN_VISITOR, TABLE_FIELDS, TABLE_KEYS, VOCABULARIES, label
 
 PUBMED = "https://pubmed.ncbi.nlm.nih.gov/"
 DOI_RESOLVER = "https://doi.org/"

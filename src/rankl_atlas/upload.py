@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from rankl_atlas.data import Tables, empty_table
 from rankl_atlas.importers import compressed_format
-from rankl_atlas.schema import TABLE_NAMES, column_names, derive_family
+from rankl_atlas.schema import ORIGIN_ATLAS, ORIGIN_VISITOR, TABLE_NAMES, column_names, derive_family
 from rankl_atlas.validation import Issue, catalogue_issues, coerce_text_table, validate_tables
 
 #: The tables a visitor can upload (the study tables; the assay catalogue is reference data).
@@ -37,7 +37,6 @@ MAX_DECODED_MB = MAX_UPLOAD_MB
 #: One upload is read and checked at a time per server process, so simultaneous uploads share the memory
 #: budget of one (about 50 MB above idle for the largest file accepted, docs/benchmarks_inputs.md).
 _ONE_AT_A_TIME = threading.RLock()
-ORIGIN_ATLAS, ORIGIN_VISITOR = "atlas", "yours"
 
 
 def template_columns() -> list[str]:

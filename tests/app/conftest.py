@@ -6,7 +6,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from rankl_atlas.navigation import PAGE_BY_KEY, PAGE_HEADINGS
+from rankl_atlas import navigation
+from rankl_atlas.navigation import PAGE_HEADINGS
 from rankl_atlas.navigation import PAGES as NAV_PAGES
 from tests.conftest import ROOT
 
@@ -20,7 +21,7 @@ def switch_to(at: AppTest, key: str) -> AppTest:
     Pages are render(ctx) functions handed to st.Page, and AppTest.switch_page (Streamlit 1.67) only switches to
     page files; so select the registered page whose URL path is the page's, as a browser's address would.
     """
-    url_path = PAGE_BY_KEY[key].url_path
+    url_path = navigation.PAGE_BY_KEY[key].url_path
     hashes = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path]
     assert len(hashes) == 1, f"page {key!r} ({url_path!r}) is not registered once: {at._registered_pages}"
     at._page_hash = hashes[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -13,11 +14,11 @@ from PIL import Image
 from rankl_atlas.data import load_tables
 from rankl_atlas.filters import Filters, apply_filters, filter_options, year_bounds
 from rankl_atlas.navigation import PAGE_HEADINGS, PAGES
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA
 from tests.e2e.conftest import app_errors, count_text, open_page, wait_for_app
 
 TABLES = load_tables(DATA)
-SHOTS = ROOT / "tmp" / "screenshots"
+SHOTS = Path(tempfile.gettempdir()) / "rankl-atlas-screenshots"  # never in the work tree
 
 
 def expected_studies(filters: Filters) -> str:
