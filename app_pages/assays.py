@@ -50,7 +50,7 @@ def render(ctx: Context) -> None:
             else:
                 spread_text += "."
             ui.chart(
-                charts.build_talk_figure(part, analyte, ctx.tables.assays),
+                lambda part=part, analyte=analyte: charts.build_talk_figure(part, analyte, ctx.tables.assays),
                 ctx,
                 key=f"talk_{analyte}",
                 alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "

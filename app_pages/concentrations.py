@@ -26,7 +26,7 @@ def render(ctx: Context) -> None:
             shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
             st.subheader(f"{ANALYTE[analyte]} in {shown}")
             ui.chart(
-                charts.build_concentration_chart(part, analyte, unit),
+                lambda part=part, analyte=analyte, unit=unit: charts.build_concentration_chart(part, analyte, unit),
                 ctx,
                 key=f"conc_{analyte}_{unit}",
                 alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "

@@ -35,9 +35,14 @@ def render(ctx: Context) -> None:
             "shown", FAMILIES, default, "Comparison family shown (each square: one family, one direction)"
         )
         shown_findings = charts.of_family(findings, family)
-        matrix = charts.evidence_matrix(shown_findings, ctx.tables.studies, rows)
+        matrix = ui.shared(
+            ctx,
+            "evidence_matrix",
+            lambda: charts.evidence_matrix(shown_findings, ctx.tables.studies, rows),
+            (rows, family),
+        )
         event = ui.chart(
-            charts.build_evidence_map(matrix, rows),
+            lambda: charts.build_evidence_map(matrix, rows),
             ctx,
             key=f"evidence_map_{rows}_{family}",
             alt=f"Matrix of {len(shown_findings)} findings ({FAMILIES[family].lower()}), {VIEWS[rows].lower()}, coloured by "

@@ -25,23 +25,23 @@ def render(ctx: Context) -> None:
             undated = int(studies["year"].isna().sum())
             st.markdown("**Studies per year, by disease area**")
             ui.chart(
-                charts.build_studies_per_year(studies),
+                lambda: charts.build_studies_per_year(studies),
                 ctx,
                 key="overview_per_year",
                 title="Studies per year, by disease area",
                 alt="Studies per publication year, stacked by disease area"
                 + (f" ({undated} kept studies whose year is not stated are not on this chart)." if undated else "."),
-                data=charts.studies_per_year(studies),
+                data=lambda: charts.studies_per_year(studies),
             )
         with right:
             st.markdown("**Studies by kind**")
             ui.chart(
-                charts.build_studies_by_kind(studies),
+                lambda: charts.build_studies_by_kind(studies),
                 ctx,
                 key="overview_by_kind",
                 title="Studies by kind",
                 alt="Studies per kind of study (the number is at each bar).",
-                data=charts.studies_by_kind(studies),
+                data=lambda: charts.studies_by_kind(studies),
             )
 
     counts = atlas_tables.headline_counts(ctx.filtered, ctx.tables)

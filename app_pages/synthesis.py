@@ -43,7 +43,12 @@ def render(ctx: Context) -> None:
         include_derived=derived == "include",
         include_skewed=skewed == "include",
     )
-    evidence = answers.gather_evidence(ctx.filtered, settings, ctx.filters.family)
+    evidence = ui.shared(
+        ctx,
+        "synthesis_evidence",
+        lambda: answers.gather_evidence(ctx.filtered, settings, ctx.filters.family),
+        (settings,),
+    )
 
     # --- Cases vs controls ---------------------------------------------------------------------------
     st.header("Cases versus controls: pooled across kits")
@@ -214,9 +219,10 @@ def render(ctx: Context) -> None:
         else:
             rows = charts.harvest_rows(findings, ctx.tables.studies)
             ui.chart(
-                charts.build_harvest_plot(rows),
+                lambda: charts.build_harvest_plot(rows),
                 ctx,
                 key="harvest",
+                depends_on=(harvest_family,),
                 alt=f"Harvest plot: {len(rows)} marks, one per study and direction in each disease × analyte cell "
                 f"(from {len(findings)} findings; hover for the findings). Columns ↓ lower, = no difference, ↑ higher, "
                 "∅ mostly undetectable, ? direction not stated; OPG/RANKL ratios are flipped into the RANKL:OPG column; "
@@ -249,9 +255,10 @@ def render(ctx: Context) -> None:
         )
         drawn = effects if len(effects) <= charts.MAX_FOREST_ROWS else effects.iloc[0:0]
         ui.chart(
-            charts.build_forest_plot(drawn, strict),
+            lambda: charts.build_forest_plot(drawn, strict),
             ctx,
             key="forest",
+            depends_on=(settings,),
             alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
             "the paper's own p-value is at the right.",
             data=effects,

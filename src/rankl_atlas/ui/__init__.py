@@ -40,11 +40,13 @@ from rankl_atlas.ui.widgets import (
     heading_text,
     issues_table,
     nothing_left,
+    shared,
     table,
     url_choice,
 )
 
 __all__ = [
+    "shared",
     "StateKey",
     "Context",
     "page_param",

@@ -156,8 +156,23 @@ def nothing_left(ctx: Context, frame: pd.DataFrame, what: str = "studies") -> bo
     return True
 
 
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _shared(key: str, filters: object, version: str, depends_on: tuple, _build: Callable[[], object]) -> object:
+    return _build()
+
+
+def shared(ctx: Context, key: str, build: Callable[[], object], depends_on: tuple = ()) -> object:
+    """What a page element shows for this filter state (a figure, a pooled table), built once per element, filter
+    state, page choices (depends_on) and data version, and shared by every session; a session keeps none of it.
+    A visitor's own uploaded rows are theirs alone: then it is built for this run only. The result is read-only.
+    """
+    if ctx.tables is not ctx.atlas:
+        return build()
+    return _shared(key, ctx.filters, ctx.version, tuple(depends_on), build)
+
+
 def chart(
-    fig: go.Figure,
+    fig: go.Figure | Callable[[], go.Figure],
     ctx: Context,
     *,
     key: str,
@@ -166,10 +181,14 @@ def chart(
     title: str | None = None,
     on_select=None,
     follows_filters: bool = True,
+    depends_on: tuple = (),
     **kwargs,
 ):
     """A Plotly chart with a caption of the active filters, figure downloads (SVG, 300-dpi PNG) and its data
-    table, which is built only when the reader asks for it."""
+    table, which is built only when the reader asks for it. Given a builder (a function returning the figure),
+    the figure is built once per filter state and page choices (depends_on) and shared by every viewer."""
+    if callable(fig):
+        fig = shared(ctx, key, fig, depends_on)
     event = st.plotly_chart(
         fig,
         key=key,
