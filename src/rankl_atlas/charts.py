@@ -484,14 +484,8 @@ def concentration_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.
         + rows["analyte_form"].map(lambda c: label("analyte_form", c))
     )
     rows["unit_label"] = rows["unit"].map(UNIT)
-    rows["point_label"] = (
-        rows["study"].astype(str).str.slice(0, 22) + ": " + rows["group_label"].astype(str).str.slice(0, 24)
-    )
     rows["role_label"] = rows["group_role"].map(GROUP_ROLE)
     return rows.reset_index(drop=True)
-
-
-MAX_LABELLED_POINTS = 20
 
 
 def relative_rows(measurements: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
@@ -536,11 +530,11 @@ def log_ticks(low: float, high: float) -> list[float]:
 
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
     """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
-    part = rows[(rows["analyte"] == analyte) & (rows["unit"] == unit)]
+    units = rows["axis_unit"] if "axis_unit" in rows else rows["unit"]  # ng/L and pg/mL share one axis
+    part = rows[(rows["analyte"] == analyte) & (units == unit)]
     origin = part["origin"] if "origin" in part else pd.Series(ORIGIN_ATLAS, index=part.index)
     fig = go.Figure()
-    columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n"]
-    mode = "markers+text" if len(part) <= MAX_LABELLED_POINTS else "markers"
+    columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n", "unit_label"]
     for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
         sub = part[(part["group_role"] == role) & ((origin == ORIGIN_VISITOR) == mine)]
         if sub.empty:
@@ -550,7 +544,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
             trace(
                 x=sub["assay"],
                 y=sub["value"],
-                mode=mode,
+                mode="markers",  # studies are named on hover and in the data table: labels overlapped and ran off
                 name=GROUP_ROLE[role] + (" (yours)" if mine else ""),
                 marker=dict(
                     size=14 if mine else 11,
@@ -561,14 +555,9 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
                 error_y=dict(
                     type="data", symmetric=False, array=sub["err_plus"], arrayminus=sub["err_minus"], thickness=1.2
                 ),
-                text=sub["point_label"] if len(part) <= MAX_LABELLED_POINTS else None,
-                textposition="middle right",
-                textfont=dict(size=10),
                 customdata=sub[columns].astype(str).to_numpy(),
                 hovertemplate=hover(
-                    "<b>{study}</b><br>{group_label} (n={n})<br>{statistic} %{y} "
-                    + UNIT[unit]
-                    + "<br>error bar: {spread_kind}",
+                    "<b>{study}</b><br>{group_label} (n={n})<br>{statistic} %{y} {unit_label}<br>error bar: {spread_kind}",
                     columns,
                 ),
             )
