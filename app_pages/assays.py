@@ -33,12 +33,10 @@ def render(ctx: Context) -> None:
     rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
     st.header("Every reported value by kit, on one axis (the figure for a talk)")
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
-        for analyte in ("rankl", "opg"):
-            part = rows[rows["analyte"] == analyte]
-            if part.empty:
-                continue
+        for analyte, part in charts.by_analyte(rows):
             st.subheader(ANALYTE[analyte])
             spread = charts.healthy_spread(part)
+            kit_weight, generic_weight = atlas_tables.weights_used(part)
             weight = MOLECULAR_WEIGHTS[analyte]
             spread_text = (
                 f"Healthy/control medians differ {spread.between_kits:,.1f}-fold between {spread.kits} catalogued kits"
@@ -55,8 +53,8 @@ def render(ctx: Context) -> None:
                 key=f"talk_{analyte}",
                 alt=f"{len(part)} {ANALYTE[analyte]} group values in pmol/L by kit and form; {spread_text} Values in mass "
                 f"units converted with the kit's calibrator weight where its catalogue entry states one "
-                f"({int((part['weight_used'] == 'kit calibrator weight').sum())} values), else the generic {weight.kda:g} kDa "
-                f"({weight.source}; provisional, flagged: {int((part['weight_used'] == 'generic weight (flagged)').sum())} "
+                f"({kit_weight} values), else the generic {weight.kda:g} kDa "
+                f"({weight.source}; provisional, flagged: {generic_weight} "
                 "values, open circles); grey bands: the kit's stated detection limit.",
                 data=lambda part=part: atlas_tables.labelled(
                     part.reindex(

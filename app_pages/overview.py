@@ -22,7 +22,7 @@ def render(ctx: Context) -> None:
     if not ui.nothing_left(ctx, studies):
         left, right = st.columns([3, 2])
         with left:
-            undated = int(studies["year"].isna().sum())
+            undated = atlas_tables.undated_count(studies)
             st.markdown("**Studies per year, by disease area**")
             ui.chart(
                 lambda: charts.build_studies_per_year(studies),

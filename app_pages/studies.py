@@ -13,10 +13,9 @@ def render(ctx: Context) -> None:
     ui.count_line(ctx)
 
     studies = ctx.filtered.studies
-    all_ids = ctx.tables.studies["study_id"]
-    ui.init_from_url("study", list(all_ids) if "study" not in st.session_state else [])
+    ui.init_from_url("study", list(ctx.tables.studies["study_id"]) if "study" not in st.session_state else [])
     options = atlas_tables.picker_options(studies, st.session_state.get("study"))
-    labels = atlas_tables.study_choice_labels(ctx.tables.studies[ctx.tables.studies["study_id"].isin(options)])
+    labels = atlas_tables.study_choice_labels(atlas_tables.studies_among(ctx.tables.studies, options))
     chosen = st.selectbox(
         "Open one study (its address is a permalink)",
         options,
@@ -49,7 +48,7 @@ def render(ctx: Context) -> None:
         for i, (name, url) in enumerate(links.items()):
             link_columns[i % 3].link_button(name, url, width="stretch")
         repository = str(ctx.metadata.get("repository", ""))
-        sources = ctx.tables.studies.set_index("study_id")["source_url"]
+        sources = atlas_tables.source_url_map(ctx.tables.studies)
         st.text(str(detail.study["summary"]))
         if repository and not upload.is_visitors(detail.study):  # a visitor's own study is not ours to correct
             st.link_button(
@@ -96,7 +95,7 @@ def render(ctx: Context) -> None:
     if not ui.nothing_left(ctx, studies):
         if len(studies) > ui.MAX_TABLE_ROWS:
             st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
-        shown = studies.head(ui.MAX_TABLE_ROWS)
+        shown = atlas_tables.first_rows(studies, ui.MAX_TABLE_ROWS)
         ui.table(
             atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
             column_config=ui.STUDIES_COLUMN_CONFIG,

@@ -53,7 +53,7 @@ def render(ctx: Context) -> None:
     # --- Cases vs controls ---------------------------------------------------------------------------
     st.header("Cases versus controls: pooled across kits")
     table = evidence.smd_table
-    pooled_rows = table[table["reason"] == ""]
+    options = answers.pooled_questions(table)
     if table.empty:
         st.info(
             "No case–control pair under the current filters has both groups' mean and spread usable "
@@ -62,12 +62,11 @@ def render(ctx: Context) -> None:
         )
     else:
         st.markdown(
-            f"**{len(pooled_rows)}** of {len(table)} condition × analyte questions (cases vs controls) have at least two studies to pool. "
+            f"**{len(options)}** of {len(table)} condition × analyte questions (cases vs controls) have at least two studies to pool. "
             "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
             "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
         )
         ui.table(atlas_tables.labelled_answers(table), key="smd_answers", column_config=ui.ANSWER_COLUMN_CONFIG)
-        options = list(pooled_rows.sort_values(["k", "n_total"], ascending=False)["question"])  # largest first
         if options:
             ui.init_from_url("question", options, options[0])
             chosen = st.selectbox("Open one question", options, key="question")
@@ -111,11 +110,7 @@ def render(ctx: Context) -> None:
             else:
                 st.caption(f"Funnel plot and Egger's test are shown from k ≥ {pooling.MIN_K_FUNNEL} studies.")
             published = answers.published_beside_atlas(
-                ctx.tables.meta_analyses[
-                    (ctx.tables.meta_analyses["condition_group"] == answer.key["condition_group"])
-                    & (ctx.tables.meta_analyses["analyte"] == answer.key["analyte"])
-                    & (ctx.tables.meta_analyses["comparison_family"] == "cases_vs_controls")
-                ],
+                answers.reviews_of(ctx.tables.meta_analyses, answer.key),
                 table,
                 evidence.correlations,
                 evidence.ratios,
@@ -144,23 +139,18 @@ def render(ctx: Context) -> None:
         ui.table(
             atlas_tables.labelled_correlations(evidence.mirror), key="mirror", column_config=ui.ANSWER_COLUMN_CONFIG
         )
-        large = evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL]
-        chosen_rows = answers.pooled_correlation_rows(evidence.correlation_rows, answers.MIRROR_KEYS)
-        for question in large.itertuples():
-            rows_z = chosen_rows[
-                (chosen_rows["analyte"] == question.analyte) & (chosen_rows["related_to"] == question.related_to)
-            ]
-            pooled_z = pooling.pool(rows_z["y"], rows_z["v"], method)
-            egger = pooling.egger_test(rows_z["y"], rows_z["v"])
+        for funnel in ui.shared(ctx, "mirror_funnels", lambda: answers.mirror_funnels(evidence, method), (settings,)):
             ui.chart(
-                charts.build_funnel_plot(rows_z, pooled_z),
+                lambda funnel=funnel: charts.build_funnel_plot(funnel.rows, funnel.pooled),
                 ctx,
-                key=f"funnel_{question.analyte}_{question.related_to}",
-                alt=f"Funnel plot for {question.question} (Fisher's z, k = {len(rows_z)}).",
-                data=rows_z[["study", "r", "n_used", "y", "v"]],
+                key=f"funnel_{funnel.key}",
+                alt=f"Funnel plot for {funnel.question} (Fisher's z, k = {len(funnel.rows)}).",
+                data=funnel.rows,
+                depends_on=(settings,),
             )
             st.caption(
-                f"Egger's test ({pooling.EGGER_1997}): intercept {egger.intercept:.2f} (SE {egger.se:.2f}), p = {egger.p:.3f}."
+                f"Egger's test ({pooling.EGGER_1997}): intercept {funnel.egger.intercept:.2f} "
+                f"(SE {funnel.egger.se:.2f}), p = {funnel.egger.p:.3f}."
             )
     tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
     if not tissue.empty:
@@ -182,7 +172,7 @@ def render(ctx: Context) -> None:
         st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
     else:
         ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
-    unpooled = evidence.ratio_rows[evidence.ratio_rows["reason"] != ""]
+    unpooled = answers.unpooled_ratios(evidence)
     if not unpooled.empty:
         with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
             ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
@@ -253,7 +243,7 @@ def render(ctx: Context) -> None:
             "diamonds: '±' the paper did not label SD or SE (placed at the SD reading; the hover gives the SE reading); "
             "grey ×: the recomputed Student and Welch tests both disagree with the paper's own test."
         )
-        drawn = effects if len(effects) <= charts.MAX_FOREST_ROWS else effects.iloc[0:0]
+        drawn = charts.drawable_comparisons(effects)
         ui.chart(
             lambda: charts.build_forest_plot(drawn, strict),
             ctx,
@@ -267,7 +257,7 @@ def render(ctx: Context) -> None:
             ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
     if not evidence.comparisons.not_drawn.empty:
         with st.expander("Case–control pairs not drawn, and why"):
-            ui.table(evidence.comparisons.not_drawn.drop(columns=["study_id"]), key="not_drawn")
+            ui.table(atlas_tables.labelled_not_drawn(evidence.comparisons.not_drawn), key="not_drawn")
 
     with st.expander("Methods, units and sources"):
         st.markdown(synthesis.METHODS_TEXT)

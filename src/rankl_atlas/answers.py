@@ -650,3 +650,57 @@ def pooled_r_for_cell(findings: pd.DataFrame, studies: pd.DataFrame, related_to:
     if rows.empty:
         return pd.DataFrame()
     return correlation_answers(rows, ["analyte", "related_to"])
+
+
+# --- What the Synthesis page lists, as pure functions (the page keeps only layout) ---------------------------
+
+
+def pooled_questions(smd_table: pd.DataFrame) -> list[str]:
+    """The case-control questions that were pooled, the largest (k, then n) first."""
+    pooled = smd_table[smd_table["reason"] == ""]
+    return list(pooled.sort_values(["k", "n_total"], ascending=False)["question"])
+
+
+def reviews_of(meta: pd.DataFrame, key: dict, family: str = "cases_vs_controls") -> pd.DataFrame:
+    """The published pooled results of one condition × analyte question."""
+    return meta[
+        (meta["condition_group"] == key["condition_group"])
+        & (meta["analyte"] == key["analyte"])
+        & (meta["comparison_family"] == family)
+    ]
+
+
+@dataclass(frozen=True)
+class FunnelQuestion:
+    """A pooled correlation with enough studies for a funnel plot: its rows, pooled z and Egger's test."""
+
+    question: str
+    key: str
+    rows: pd.DataFrame
+    pooled: pooling.Pooled
+    egger: pooling.EggerTest
+
+
+def mirror_funnels(evidence: Evidence, method: str = "dl") -> list[FunnelQuestion]:
+    """'Does serum mirror bone?' questions with k ≥ 10 studies, each with its pooled rows and Egger's test."""
+    chosen = pooled_correlation_rows(evidence.correlation_rows, MIRROR_KEYS)
+    out = []
+    if evidence.mirror.empty:
+        return out
+    for question in evidence.mirror[evidence.mirror["k"] >= pooling.MIN_K_FUNNEL].itertuples():
+        rows = chosen[(chosen["analyte"] == question.analyte) & (chosen["related_to"] == question.related_to)]
+        out.append(
+            FunnelQuestion(
+                question.question,
+                f"{question.analyte}_{question.related_to}",
+                rows[["study", "r", "n_used", "y", "v"]],
+                pooling.pool(rows["y"], rows["v"], method),
+                pooling.egger_test(rows["y"], rows["v"]),
+            )
+        )
+    return out
+
+
+def unpooled_ratios(evidence: Evidence) -> pd.DataFrame:
+    """Ratio findings that are not pooled, with the reason."""
+    return evidence.ratio_rows[evidence.ratio_rows["reason"] != ""]

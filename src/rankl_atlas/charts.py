@@ -729,6 +729,11 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
     return out
 
 
+def drawable_comparisons(effects: pd.DataFrame) -> pd.DataFrame:
+    """The comparisons drawn one by one: all of them up to MAX_FOREST_ROWS, else none (strata only)."""
+    return effects if len(effects) <= MAX_FOREST_ROWS else effects.iloc[0:0]
+
+
 def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     """Forest plot of Hedges' g with 95% CI, grouped by stratum, with a pooled diamond where poolable.
 
@@ -984,6 +989,11 @@ def kit_rows(measurements: pd.DataFrame, studies: pd.DataFrame, assays: pd.DataF
         ~mass, "", np.where(kit_kda.notna().to_numpy(dtype=bool), "kit calibrator weight", "generic weight (flagged)")
     )
     return rows
+
+
+def by_analyte(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The rows of RANKL, then OPG, each with at least one row."""
+    return [(a, part) for a in MEASURED_ANALYTE if not (part := rows[rows["analyte"] == a]).empty]
 
 
 def kit_lod_pmol_l(assays: pd.DataFrame) -> pd.Series:

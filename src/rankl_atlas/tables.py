@@ -698,3 +698,42 @@ def for_reader(frame: pd.DataFrame) -> pd.DataFrame:
         codes = out[column].astype(object)
         out[column] = codes.map(VOCABULARIES[vocabulary]).where(codes.isin(list(VOCABULARIES[vocabulary])), codes)
     return out
+
+
+def labelled_not_drawn(frame: pd.DataFrame) -> pd.DataFrame:
+    """Case-control pairs not drawn, for display (the reason first)."""
+    return pd.DataFrame(
+        {
+            "Study": frame["study"],
+            "Analyte": frame["analyte"].map(lambda c: label("analyte", c)),
+            "Not drawn because": frame["reason"],
+            "Cases": frame["case_group"],
+            "Controls": frame["control_group"],
+        }
+    )
+
+
+def undated_count(studies: pd.DataFrame) -> int:
+    """How many studies have no printed year."""
+    return int(studies["year"].isna().sum())
+
+
+def source_url_map(studies: pd.DataFrame) -> pd.Series:
+    """study_id -> the page(s) the curation read."""
+    return studies.set_index("study_id")["source_url"]
+
+
+def weights_used(rows: pd.DataFrame) -> tuple[int, int]:
+    """How many talk-figure values were converted with a kit's calibrator weight, and how many with the generic."""
+    used = rows["weight_used"]
+    return int((used == "kit calibrator weight").sum()), int((used == "generic weight (flagged)").sum())
+
+
+def studies_among(studies: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """The studies whose id is among ids."""
+    return studies[studies["study_id"].isin(ids)]
+
+
+def first_rows(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """At most the first limit rows (a table a browser can draw)."""
+    return frame.head(limit)

@@ -75,9 +75,9 @@ def test_the_search_box_opens_the_study_it_finds():
 def test_pairs_that_cannot_be_compared_are_listed_with_the_reason():
     at = run_app("synthesis", {"disease": ["multiple_myeloma"]})
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "reason" in d.value.columns and "case_group" in d.value.columns)
-    seidel = table[table["study"] == "Seidel 2001"]
-    assert "timepoint mismatch" in seidel["reason"].iloc[0]
+    table = next(d.value for d in at.dataframe if "Not drawn because" in d.value.columns)
+    seidel = table[table["Study"] == "Seidel 2001"]
+    assert "timepoint mismatch" in seidel["Not drawn because"].iloc[0]
 
 
 def test_a_draft_opened_by_permalink_says_it_is_a_draft(built_copy, monkeypatch):

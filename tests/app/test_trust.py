@@ -78,12 +78,13 @@ def test_every_log_axis_has_at_least_two_labelled_ticks_around_its_values():
         assert min(axis["tickvals"]) <= min(ys) and max(axis["tickvals"]) >= max(ys)
 
 
-def test_error_bars_say_what_they_are_and_few_points_are_labelled():
+def test_error_bars_say_what_they_are_and_every_point_names_its_study_on_hover_not_in_overlapping_labels():
     at = run_app("concentrations", {"disease": ["ankylosing_spondylitis"]})
     for figure in specs(at):
         for trace in figure["data"]:
-            assert "error bar:" in trace["hovertemplate"]
-            assert len(trace["text"]) == len(values(trace["y"]))  # a label per point when there are few
+            assert "error bar:" in trace["hovertemplate"] and "<b>%{customdata[1]}</b>" in trace["hovertemplate"]
+            assert trace["mode"] == "markers" and "text" not in trace  # no labels to overlap or run off the edge
+            assert len(trace["customdata"]) == len(values(trace["y"]))
 
 
 def test_count_axes_step_by_whole_numbers_and_year_bars_are_a_year_wide():
