@@ -74,9 +74,10 @@ def render(ctx: Context) -> None:
             answer = next(a for a in evidence.smd if a.title == chosen)
             kit_test = answer.subgroup_tests.get("kit")
             ui.chart(
-                charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),
+                lambda: charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),
                 ctx,
                 key="answer_forest",
+                depends_on=(settings, chosen),
                 alt=f"Forest plot for {chosen}: each study's Hedges' g with 95% CI grouped by kit, subgroup and overall "
                 "random-effects diamonds, and the 95% prediction interval.",
                 data=answer.rows[
@@ -109,11 +110,16 @@ def render(ctx: Context) -> None:
                 )
             else:
                 st.caption(f"Funnel plot and Egger's test are shown from k ≥ {pooling.MIN_K_FUNNEL} studies.")
-            published = answers.published_beside_atlas(
-                answers.reviews_of(ctx.tables.meta_analyses, answer.key),
-                table,
-                evidence.correlations,
-                evidence.ratios,
+            published = ui.shared(
+                ctx,
+                "published_of_question",
+                lambda: answers.published_beside_atlas(
+                    answers.reviews_of(ctx.tables.meta_analyses, answer.key),
+                    table,
+                    evidence.correlations,
+                    evidence.ratios,
+                ),
+                (settings, chosen),
             )
             if not published.empty:
                 st.subheader("Published meta-analyses of this question")
@@ -152,7 +158,9 @@ def render(ctx: Context) -> None:
                 f"Egger's test ({pooling.EGGER_1997}): intercept {funnel.egger.intercept:.2f} "
                 f"(SE {funnel.egger.se:.2f}), p = {funnel.egger.p:.3f}."
             )
-    tissue = atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
+    tissue = ui.shared(
+        ctx, "bone_tissue", lambda: atlas_tables.bone_tissue_findings(ctx.filtered.findings, ctx.tables.studies)
+    )
     if not tissue.empty:
         st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")
         ui.table(tissue, key="bone_tissue")
@@ -179,7 +187,12 @@ def render(ctx: Context) -> None:
 
     # --- Published meta-analyses ---------------------------------------------------------------------------
     st.header("Published meta-analyses beside the atlas")
-    beside = answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations, evidence.ratios)
+    beside = ui.shared(
+        ctx,
+        "published_beside",
+        lambda: answers.published_beside_atlas(ctx.tables.meta_analyses, table, evidence.correlations, evidence.ratios),
+        (settings,),
+    )
     if beside.empty:
         st.info("No published meta-analysis is curated yet.")
     else:
@@ -207,7 +220,9 @@ def render(ctx: Context) -> None:
                 data=matrix,
             )
         else:
-            rows = charts.harvest_rows(findings, ctx.tables.studies)
+            rows = ui.shared(
+                ctx, "harvest_rows", lambda: charts.harvest_rows(findings, ctx.tables.studies), (harvest_family,)
+            )
             ui.chart(
                 lambda: charts.build_harvest_plot(rows),
                 ctx,
@@ -237,7 +252,9 @@ def render(ctx: Context) -> None:
     if effects.empty:
         st.info("No case–control comparison under the current filters.", icon=":material/info:")
     else:
-        strict = synthesis.pool_strata(effects, method, include_discordant=False)
+        strict = ui.shared(
+            ctx, "strict_strata", lambda: synthesis.pool_strata(effects, method, include_discordant=False), (settings,)
+        )
         st.caption(
             "The strict view pools only within one named kit, one form and one unit (as the review asks). Orange open "
             "diamonds: '±' the paper did not label SD or SE (placed at the SD reading; the hover gives the SE reading); "

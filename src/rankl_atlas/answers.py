@@ -369,14 +369,13 @@ def agreement_sentence(
     return f"{verdict}: " + "; ".join(parts) + "."
 
 
-def review_label(review: pd.Series) -> str:
-    """A review named by the one label rule of studies: 'Wang 2017', or its title's first words when no page
-    printed its authors, 'n.d.' when none printed its year."""
-    surname = str(review["first_author"]).split()[0] if pd.notna(review["first_author"]) else pd.NA
-    one = pd.DataFrame([{"study_id": review["ma_id"], "first_author": surname,
-                         "title": review["title"] if pd.notna(review["title"]) else "Untitled review",
-                         "year": review["year"]}])  # fmt: skip
-    return str(study_label_map(one).iloc[0])
+def review_labels(meta: pd.DataFrame) -> pd.Series:
+    """ma_id -> the review named by the one label rule of studies: 'Wang 2017', its title's first words when no
+    page printed its authors, 'n.d.' when none printed its year."""
+    surname = meta["first_author"].astype("string").str.split().str[0]
+    title = meta["title"].astype("string").fillna("Untitled review")
+    frame = pd.DataFrame({"study_id": meta["ma_id"], "first_author": surname, "title": title, "year": meta["year"]})
+    return study_label_map(frame)
 
 
 def published_beside_atlas(
@@ -386,6 +385,7 @@ def published_beside_atlas(
     r, the condition's pooled correlations; for HR/OR/RR the atlas's pooled ratios of that measure), with both k's
     and a sentence on agreement. Ratios are compared by eye: a review's contrast may differ from the atlas's."""
     rows = []
+    names = review_labels(meta) if len(meta) else pd.Series(dtype=object)
     for _, m in meta.iterrows():
         measure = m["measure"]
         atlas = pd.DataFrame()
@@ -408,7 +408,7 @@ def published_beside_atlas(
             sentence = "A pooled mean difference keeps the kits' units: the atlas pools unit-free g instead."
         rows.append(
             {
-                "review": review_label(m),
+                "review": names[m["ma_id"]],
                 "ma_id": m["ma_id"],
                 "condition": m["condition"],
                 "condition_group": m["condition_group"],
