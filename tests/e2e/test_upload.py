@@ -28,7 +28,7 @@ def test_uploaded_rows_join_only_this_visitors_view(server, page, browser, tmp_p
     path.write_bytes(upload.template_csv())
     open_page(page, f"{server.url}/your-data")
     choose_file(page, path)
-    page.get_by_text("Your rows in this session: 1 studies, 2 measurements, 1 findings").wait_for()
+    page.get_by_text("Your rows in this session: 1 study, 2 measurements, 1 finding").wait_for()
     page.locator("[data-testid='stSidebarNav'] a", has_text="Studies").click()
     page.wait_for_url("**/studies*")
     wait_for_app(page)
@@ -59,7 +59,7 @@ def test_a_bad_upload_shows_every_bad_cell_and_keeps_the_good_rows(server, page,
     open_page(page, f"{server.url}/your-data")
     choose_file(page, path)
     page.get_by_text("issue(s) found; the rows they name were left out").wait_for()
-    assert page.get_by_text("Your rows in this session: 1 studies, 1 measurements, 0 findings").is_visible()
+    assert page.get_by_text("Your rows in this session: 1 study, 1 measurement, 0 findings").is_visible()
     page.locator("[data-testid='stDataFrame']").first.wait_for()
     assert page.locator("img[src='x']").count() == 0 and dialogs == []
     page.get_by_role("button", name="Remove my rows").click()
@@ -119,7 +119,7 @@ def test_what_the_visitor_wrote_is_shown_as_plain_text(server, page, tmp_path):
     frame.to_csv(good, index=False)
     open_page(page, f"{server.url}/your-data")
     choose_file(page, good)
-    page.get_by_text("Your rows in this session: 1 studies").wait_for()
+    page.get_by_text("Your rows in this session: 1 study").wait_for()
     page.get_by_text("Your rows, as they were read").click()
     page.get_by_text("Studies (1 rows)").wait_for()
     assert page.locator("a[href*='evil.example']").count() == 0

@@ -108,18 +108,19 @@ def test_headline_numbers_follow_the_filters_and_keep_the_totals():
 def test_filter_state_is_computed_once_for_every_session_and_again_for_a_new_dataset(monkeypatch):
     import streamlit as st
 
-    from rankl_atlas import ui
+    from rankl_atlas.ui import loading
 
     calls = []
-    real = ui.apply_filters
-    monkeypatch.setattr(ui, "apply_filters", lambda tables, f: calls.append(f) or real(tables, f))
+
+    real = loading.apply_filters
+    monkeypatch.setattr(loading, "apply_filters", lambda tables, f: calls.append(f) or real(tables, f))
     st.cache_resource.clear()
     chosen = Filters(disease=("osteoporosis",))
-    first = ui._filtered_shared(chosen, str(DATA), "version-1")
-    second = ui._filtered_shared(chosen, str(DATA), "version-1")  # another session, same filters
+    first = loading._filtered_shared(chosen, str(DATA), "version-1")
+    second = loading._filtered_shared(chosen, str(DATA), "version-1")  # another session, same filters
     assert first is second and len(calls) == 1
-    ui._filtered_shared(chosen, str(DATA), "version-2")  # the dataset changed
+    loading._filtered_shared(chosen, str(DATA), "version-2")  # the dataset changed
     assert len(calls) == 2
-    ui._filtered_shared(Filters(), str(DATA), "version-2")
+    loading._filtered_shared(Filters(), str(DATA), "version-2")
     assert len(calls) == 3
     st.cache_resource.clear()
