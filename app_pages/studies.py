@@ -93,6 +93,10 @@ def render(ctx: Context) -> None:
 
     st.subheader("All studies kept by the filters")
     if not ui.nothing_left(ctx, studies):
+        st.caption(  # also keeps the table's toolbar clear of the heading on a phone
+            "One row per study: open a study's page by its link, or pick it above; scroll sideways for journal, "
+            "PMID, year, kind, source and evidence."
+        )
         if len(studies) > ui.MAX_TABLE_ROWS:
             st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
         shown = atlas_tables.first_rows(studies, ui.MAX_TABLE_ROWS)

@@ -116,7 +116,14 @@ def build_studies_per_year(studies: pd.DataFrame) -> go.Figure:
         fig,
         barmode="stack",
         height=420,
-        legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, title_text="Disease area", font=dict(size=11)),
+        legend=dict(
+            orientation="h",
+            yanchor="top",
+            y=-0.24,
+            x=0,
+            font=dict(size=11),
+            title=dict(text="Disease area", side="top left"),  # the title above the entries, clear of the axis title
+        ),
         margin=dict(l=10, r=10, t=20, b=10),
     )
 
@@ -713,12 +720,12 @@ def forest_rows(effects: pd.DataFrame, pooled: pd.DataFrame) -> list[ForestRow]:
     groups = {key: part for key, part in effects.groupby(keys, sort=False)} if len(effects) else {}
     for stratum in pooled.to_dict("records"):
         part = groups.get(tuple(stratum[k] for k in keys), effects.iloc[0:0])
-        heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 30))
+        heading = "<br>".join(f"<b>{line}</b>" for line in textwrap.wrap(str(stratum["stratum"]), 26))
         out.append(ForestRow(y, "stratum", heading, stratum))
         y += 1 + 0.8 * heading.count("<br>")
         for _, row in part.iterrows():
             when = f" ({row['timepoint']})" if isinstance(row.get("timepoint"), str) and row["timepoint"] else ""
-            text = _wrap(f"{row['study']}{when}: {row['case_group']} vs {row['control_group']}", 30)
+            text = _wrap(f"{row['study']}{when}: {row['case_group']} vs {row['control_group']}", 26)
             out.append(ForestRow(y, "comparison", text, row.to_dict()))
             y += 1 + 0.8 * text.count("<br>")
         if stratum["poolable"]:

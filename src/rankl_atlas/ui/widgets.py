@@ -21,7 +21,7 @@ from rankl_atlas.ui.state import Context, _reset_filters, init_from_url, keep_in
 from rankl_atlas.validation import Issue, issues_frame
 
 STUDIES_COLUMN_CONFIG = {
-    "study": st.column_config.TextColumn("Study", width="small"),
+    "study": st.column_config.TextColumn("Study", width="medium"),
     "title": st.column_config.TextColumn("Title", width="large"),
     "disease": st.column_config.TextColumn("Disease", width="small"),
     "analytes": st.column_config.TextColumn(
