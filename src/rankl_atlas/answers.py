@@ -227,7 +227,8 @@ def correlation_title(key: dict) -> str:
 def correlation_answers(
     rows: pd.DataFrame, keys: list[str] | None = None, method: str = "dl", hartung_knapp: bool = False
 ) -> pd.DataFrame:
-    """Pooled r (Fisher's z back-transformed) per stratum: k, n, r with 95 % CI and PI, τ² (z scale), I²."""
+    """Pooled r (Fisher's z back-transformed) per stratum: k, n, r with 95 % CI and PI, τ² (z scale), I², and
+    the between-subgroup p for the condition (when the stratum spans conditions) and for the analyte form."""
     keys = keys or CORRELATION_KEYS
     chosen = pooled_correlation_rows(rows, keys)
     out = []
@@ -247,6 +248,8 @@ def correlation_answers(
                 "pi_high": np.tanh(pooled.pi_high) if pooled else np.nan,
                 "tau2_z": pooled.tau2 if pooled else np.nan,
                 "i2_percent": pooled.i2_percent if pooled else np.nan,
+                "condition_subgroup_p": _subgroup_p(part, "condition_group", keys, pooled, method),
+                "form_subgroup_p": _subgroup_p(part, "analyte_form", keys, pooled, method),
                 "rho_converted": int(part["converted"].sum()),
                 "n_from_study_size": int((part["n_basis"] == "study size").sum()),
                 "studies": ", ".join(part["study"]),
@@ -254,6 +257,13 @@ def correlation_answers(
             }
         )
     return pd.DataFrame(out)
+
+
+def _subgroup_p(part: pd.DataFrame, column: str, keys: list[str], pooled, method: str) -> float:
+    """The between-subgroup Q test's p over column (NaN when the stratum is not pooled or has one subgroup)."""
+    if pooled is None or column in keys or part[column].nunique() < 2:
+        return np.nan
+    return pooling.subgroup_test(part, column, method).p
 
 
 def pooled_correlation_rows(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

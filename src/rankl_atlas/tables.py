@@ -547,6 +547,8 @@ def labelled_correlations(frame: pd.DataFrame) -> pd.DataFrame:
             "Participants": frame["n_total"],
             "95% prediction interval": _ci(frame["pi_low"], frame["pi_high"]),
             "I² (%)": frame["i2_percent"].round(0),
+            "Conditions differ? (p)": frame["condition_subgroup_p"].round(3),
+            "Forms differ? (p)": frame["form_subgroup_p"].round(3),
             "ρ converted to r": frame["rho_converted"],
             "n taken from study size": frame["n_from_study_size"],
             "Not pooled because": frame["reason"],

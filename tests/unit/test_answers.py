@@ -324,3 +324,15 @@ def test_docs_synthesis_md_is_the_report_of_the_bundled_data():
     assert (ROOT / "docs" / "synthesis.md").read_text(encoding="utf-8") == expected, (
         "run `python -m rankl_atlas report --out docs/synthesis.md`"
     )
+
+
+def test_pooled_correlations_across_conditions_carry_a_condition_subgroup_test():
+    """Two conditions with identical r inside each: Q between equals the hand value from the two subgroup means."""
+    studies, findings = _correlation_tables([("r", 0.1, 53), ("r", 0.1, 53), ("r", 0.5, 53), ("r", 0.5, 53)])
+    findings["condition_group"] = ["diabetes", "diabetes", "osteoporosis", "osteoporosis"]
+    rows = answers.correlation_rows(findings, studies, synthesis.study_label_map(studies))
+    pooled = answers.correlation_answers(rows, ["analyte", "related_to"]).iloc[0]
+    z1, z2, se2 = math.atanh(0.1), math.atanh(0.5), 1 / (2 * 50)  # each subgroup: two studies, v = 1/50 each
+    mean = (z1 + z2) / 2
+    q_between = ((z1 - mean) ** 2 + (z2 - mean) ** 2) / se2
+    assert pooled["condition_subgroup_p"] == pytest.approx(stats.chi2.sf(q_between, 1))
