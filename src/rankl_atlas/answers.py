@@ -97,7 +97,7 @@ def smd_title(condition_group: str, analyte: str) -> str:
     return f"{label('condition_group', condition_group)} · {ANALYTE.get(analyte, analyte)} · cases vs controls"
 
 
-def _sensitivity(rows: pd.DataFrame, pooled: pooling.Pooled, method: str, hk: bool) -> pd.DataFrame:
+def _sensitivity(rows: pd.DataFrame, method: str, hk: bool) -> pd.DataFrame:
     analyses = [("All studies (main analysis)", rows)]
     if "derived" in rows:
         analyses.append(("Published means only (no medians converted)", rows[~rows["derived"].astype(bool)]))
@@ -127,6 +127,11 @@ def smd_answers(
     prediction interval, sensitivity rows, leave-one-out and (k ≥ 10) Egger's test. Strata with one study are
     returned unpooled with the reason."""
     chosen, _ = smd_rows(effects, include_discordant)
+    return pool_smd_rows(chosen, method, hartung_knapp)
+
+
+def pool_smd_rows(chosen: pd.DataFrame, method: str = "dl", hartung_knapp: bool = False) -> list[Answer]:
+    """The answers of smd_answers from rows smd_rows already chose (one per study per question)."""
     answers = []
     for key, rows in chosen.groupby(SMD_KEYS, sort=True):
         key_dict = dict(zip(SMD_KEYS, key, strict=True))
@@ -136,7 +141,7 @@ def smd_answers(
             for name, column in (("kit", "kit"), ("form", "form")):
                 if rows[column].nunique() > 1:
                     tests[name] = pooling.subgroup_test(rows, column, method)
-            sensitivity = _sensitivity(rows, pooled, method, hartung_knapp)
+            sensitivity = _sensitivity(rows, method, hartung_knapp)
             loo = pooling.leave_one_out(rows, "study", method)
             egger = pooling.egger_test(rows["y"], rows["v"])
         answers.append(
@@ -506,8 +511,8 @@ def gather_evidence(tables: Tables, settings: Settings = Settings(), families: t
         measurements, tables.studies, tables.findings, settings.include_derived, settings.include_skewed,
         settings.spread,
     )  # fmt: skip
-    smd = smd_answers(comparisons.effects, settings.method, settings.hartung_knapp, settings.include_discordant)
-    _, set_aside = smd_rows(comparisons.effects, settings.include_discordant)
+    chosen, set_aside = smd_rows(comparisons.effects, settings.include_discordant)
+    smd = pool_smd_rows(chosen, settings.method, settings.hartung_knapp)
     labels = study_label_map(tables.studies)
     corr_rows = correlation_rows(tables.findings, tables.studies, labels)
     ratios = ratio_rows(tables.findings, labels)

@@ -736,27 +736,6 @@ METHODS_TEXT = (
 )
 
 
-def mixing_notes(effects: pd.DataFrame) -> list[str]:
-    """Plain sentences naming what the current rows would mix if pooled together (why strata are separate)."""
-    notes = []
-    for analyte, part in effects.groupby("analyte"):
-        name = ANALYTE.get(analyte, analyte)
-        forms = sorted(set(part["analyte_form"]))
-        vendors = sorted(set(part["assay_vendor"]))
-        units = sorted(set(part["unit"]))
-        if len(forms) > 1:
-            notes.append(
-                f"{name}: forms {', '.join(forms)} are shown as separate strata; free and total are never pooled."
-            )
-        if len(vendors) > 1:
-            notes.append(
-                f"{name}: kits {', '.join(label('assay_vendor', v) for v in vendors)} are shown separately; kits are never pooled together."
-            )
-        if len(units) > 1:
-            notes.append(f"{name}: units {', '.join(UNIT.get(u, u) for u in units)} are kept apart.")
-    return notes
-
-
 # --- What an unlabelled "±" is: decided from the paper's own test where it can be ------------------
 
 
