@@ -44,7 +44,7 @@ def render(ctx: Context) -> None:
                 data=lambda: charts.studies_by_kind(studies),
             )
 
-    counts = atlas_tables.headline_counts(ctx.filtered, ctx.tables)
+    counts = ui.shared(ctx, "headline_counts", lambda: atlas_tables.headline_counts(ctx.filtered, ctx.tables))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Studies", counts.studies, help=f"Kept by the filters, of {counts.total_studies} in the atlas")
     c2.metric(

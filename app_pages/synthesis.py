@@ -66,7 +66,13 @@ def render(ctx: Context) -> None:
             "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
             "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
         )
-        ui.table(atlas_tables.labelled_answers(table), key="smd_answers", column_config=ui.ANSWER_COLUMN_CONFIG)
+        ui.table(
+            lambda: atlas_tables.labelled_answers(table),
+            ctx,
+            key="smd_answers",
+            depends_on=(settings,),
+            column_config=ui.ANSWER_COLUMN_CONFIG,
+        )
         if options:
             ui.init_from_url("question", options, options[0])
             chosen = st.selectbox("Open one question", options, key="question")
@@ -88,13 +94,23 @@ def render(ctx: Context) -> None:
             cols = st.columns(2)
             with cols[0]:
                 st.subheader("Sensitivity")
-                ui.table(atlas_tables.labelled_sensitivity(answer.sensitivity), key="sensitivity")
+                ui.table(
+                    lambda: atlas_tables.labelled_sensitivity(answer.sensitivity),
+                    ctx,
+                    key="sensitivity",
+                    depends_on=(settings, chosen),
+                )
             with cols[1]:
                 st.subheader("Leave one out")
                 if answer.leave_one_out.empty:
                     st.caption("Needs at least three studies.")
                 else:
-                    ui.table(atlas_tables.labelled_sensitivity(answer.leave_one_out), key="leave_one_out")
+                    ui.table(
+                        lambda: atlas_tables.labelled_sensitivity(answer.leave_one_out),
+                        ctx,
+                        key="leave_one_out",
+                        depends_on=(settings, chosen),
+                    )
             if answer.egger is not None:
                 st.subheader("Small-study effects")
                 ui.chart(
@@ -130,8 +146,17 @@ def render(ctx: Context) -> None:
             st.code(command, language="bash")
 
     if not evidence.set_aside.empty:
-        with st.expander(f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why"):
-            ui.table(atlas_tables.labelled_set_aside(evidence.set_aside), key="set_aside")
+        box = ui.lazy_expander(
+            f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why", "open_set_aside"
+        )
+        if box.open:
+            with box:
+                ui.table(
+                    lambda: atlas_tables.labelled_set_aside(evidence.set_aside),
+                    ctx,
+                    key="set_aside",
+                    depends_on=(settings,),
+                )
 
     # --- Correlations ----------------------------------------------------------------------------------
     st.header("Does serum mirror bone? Pooled correlations")
@@ -143,7 +168,11 @@ def render(ctx: Context) -> None:
             "and **bone turnover markers**, across conditions. Spearman's ρ is converted to r and counted in the table."
         )
         ui.table(
-            atlas_tables.labelled_correlations(evidence.mirror), key="mirror", column_config=ui.ANSWER_COLUMN_CONFIG
+            lambda: atlas_tables.labelled_correlations(evidence.mirror),
+            ctx,
+            key="mirror",
+            depends_on=(settings,),
+            column_config=ui.ANSWER_COLUMN_CONFIG,
         )
         for funnel in ui.shared(ctx, "mirror_funnels", lambda: answers.mirror_funnels(evidence, method), (settings,)):
             ui.chart(
@@ -165,13 +194,20 @@ def render(ctx: Context) -> None:
         st.caption("Beside them, the studies that related serum levels to RANKL/OPG measured in bone tissue:")
         ui.table(tissue, key="bone_tissue")
 
-    with st.expander("All pooled correlations, by condition × analyte × related variable"):
-        shown = evidence.correlations
-        if shown.empty:
-            st.caption("None under these filters.")
-        else:
-            ui.table(atlas_tables.labelled_correlations(shown[shown["k"] >= 2]), key="correlations")
-            st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
+    box = ui.lazy_expander("All pooled correlations, by condition × analyte × related variable", "open_correlations")
+    if box.open:
+        with box:
+            shown = evidence.correlations
+            if shown.empty:
+                st.caption("None under these filters.")
+            else:
+                ui.table(
+                    lambda: atlas_tables.labelled_correlations(shown[shown["k"] >= 2]),
+                    ctx,
+                    key="correlations",
+                    depends_on=(settings,),
+                )
+                st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
 
     # --- Ratios ------------------------------------------------------------------------------------------
     st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
@@ -179,11 +215,18 @@ def render(ctx: Context) -> None:
     if ratios.empty:
         st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
     else:
-        ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
-    unpooled = answers.unpooled_ratios(evidence)
+        ui.table(lambda: atlas_tables.labelled_ratios(ratios), ctx, key="ratios", depends_on=(settings,))
+    unpooled = ui.shared(ctx, "unpooled_ratios", lambda: answers.unpooled_ratios(evidence), (settings,))
     if not unpooled.empty:
-        with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
-            ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
+        box = ui.lazy_expander(f"Ratios not pooled ({len(unpooled)}), and why", "open_ratios_unpooled")
+        if box.open:
+            with box:
+                ui.table(
+                    lambda: atlas_tables.labelled_unpooled_ratios(unpooled),
+                    ctx,
+                    key="ratios_unpooled",
+                    depends_on=(settings,),
+                )
 
     # --- Published meta-analyses ---------------------------------------------------------------------------
     st.header("Published meta-analyses beside the atlas")
@@ -196,7 +239,7 @@ def render(ctx: Context) -> None:
     if beside.empty:
         st.info("No published meta-analysis is curated yet.")
     else:
-        ui.table(atlas_tables.labelled_published(beside), key="published")
+        ui.table(lambda: atlas_tables.labelled_published(beside), ctx, key="published", depends_on=(settings,))
 
     # --- Harvest plot -------------------------------------------------------------------------------------
     st.header("Harvest plot: what direction did each study's findings go?")
@@ -270,12 +313,25 @@ def render(ctx: Context) -> None:
             "the paper's own p-value is at the right.",
             data=effects,
         )
-        with st.expander("Strata within one kit"):
-            ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
+        box = ui.lazy_expander("Strata within one kit", "open_strict_strata")
+        if box.open:
+            with box:
+                ui.table(
+                    lambda: atlas_tables.labelled(strict, "findings"), ctx, key="strict_strata", depends_on=(settings,)
+                )
     if not evidence.comparisons.not_drawn.empty:
-        with st.expander("Case–control pairs not drawn, and why"):
-            ui.table(atlas_tables.labelled_not_drawn(evidence.comparisons.not_drawn), key="not_drawn")
+        box = ui.lazy_expander("Case–control pairs not drawn, and why", "open_not_drawn")
+        if box.open:
+            with box:
+                ui.table(
+                    lambda: atlas_tables.labelled_not_drawn(evidence.comparisons.not_drawn),
+                    ctx,
+                    key="not_drawn",
+                    depends_on=(settings,),
+                )
 
-    with st.expander("Methods, units and sources"):
-        st.markdown(synthesis.METHODS_TEXT)
-        ui.table(synthesis.molecular_weight_table(), key="weights")
+    box = ui.lazy_expander("Methods, units and sources", "open_methods")
+    if box.open:
+        with box:
+            st.markdown(synthesis.METHODS_TEXT)
+            ui.table(synthesis.molecular_weight_table, ctx, key="weights")

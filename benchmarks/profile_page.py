@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     switch_to(at, page.key).run()
     PROFILES.append(Profiler(interval=0.001))
     at.run()
-    print(PROFILES[-1].output_text(unicode=True, color=False, show_all=False))
+    print(PROFILES[-1].output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
     if args.html:
         args.html.write_text(PROFILES[-1].output_html(), encoding="utf-8")
     return 0

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from rankl_atlas import navigation
 from rankl_atlas.navigation import PAGE_HEADINGS
 from rankl_atlas.navigation import PAGES as NAV_PAGES
+from rankl_atlas.ui.state import LAZY_KEYS
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -41,12 +42,17 @@ def _clear_cache():
 
 
 def run_app(
-    page: str | None = None, query: dict | None = None, timeout: float = 60, check_title: bool = True
+    page: str | None = None,
+    query: dict | None = None,
+    timeout: float = 60,
+    check_title: bool = True,
+    open_sections: tuple[str, ...] | bool = (),
 ) -> AppTest:
     """Run app.py with URL parameters, then switch to a page (name in PAGES) and run it.
 
     AppTest must run the main page first (its switch_page works only after a run), so the URL is read on
-    that first run; true first-request deep links are covered by the browser tests.
+    that first run; true first-request deep links are covered by the browser tests. open_sections: keys of
+    sections drawn only when opened (ui.lazy_expander) to open, as a reader would, or True for all of them.
     """
     at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (query or {}).items():
@@ -54,6 +60,11 @@ def run_app(
     at.run()
     if page and page != "overview":
         switch_to(at, page).run()
+    if open_sections:
+        keys = sorted(LAZY_KEYS) if open_sections is True else open_sections
+        for key in keys:
+            at.session_state[key] = True
+        at.run()
     if check_title:
         assert [t.value for t in at.title][:1] == [TITLES[page or "overview"]], "the wrong page ran"
     return at

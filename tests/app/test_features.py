@@ -55,7 +55,7 @@ def test_the_about_page_draws_the_coverage_flow_and_offers_the_logs():
 
 
 def test_every_page_offers_a_citation_of_the_view():
-    at = run_app("evidence_map", {"disease": ["osteoporosis"]})
+    at = run_app("evidence_map", {"disease": ["osteoporosis"]}, open_sections=("open_citation",))
     cite = next(e for e in at.expander if e.label == "Cite this view")
     text = " ".join(t.value for t in cite.text)
     version = load_metadata(DATA)["version"]
@@ -73,7 +73,7 @@ def test_the_search_box_opens_the_study_it_finds():
 
 
 def test_pairs_that_cannot_be_compared_are_listed_with_the_reason():
-    at = run_app("synthesis", {"disease": ["multiple_myeloma"]})
+    at = run_app("synthesis", {"disease": ["multiple_myeloma"]}, open_sections=("open_not_drawn",))
     assert not at.exception
     table = next(d.value for d in at.dataframe if "Not drawn because" in d.value.columns)
     seidel = table[table["Study"] == "Seidel 2001"]

@@ -18,7 +18,7 @@ ID_HEADERS = {"Kit", "Study id", "Permalink id", "Finding", "Measurement", "Comp
 
 @pytest.mark.parametrize("page", sorted(PAGES))
 def test_every_table_shows_reader_labels_not_codes(page):
-    at = run_app(page, {"study": "schett2004"} if page == "studies" else None)
+    at = run_app(page, {"study": "schett2004"} if page == "studies" else None, open_sections=True)
     assert not at.exception
     for element in at.dataframe:
         config = json.loads(element.proto.columns or "{}")

@@ -56,7 +56,7 @@ def test_poolable_data_pool_across_kits_with_a_kit_subgroup_test_and_strictly_pe
     """Five RANKL studies (3 Biomedica free, 2 Immundiagnostik total) pool to one answer with k = 5 and a kit
     subgroup test; the strict view still pools each named kit on its own."""
     monkeypatch.setenv(DATA_ENV, str(write_poolable_dataset(tmp_path)))
-    at = run_app("synthesis")
+    at = run_app("synthesis", open_sections=("open_strict_strata",))
     assert not at.exception
     answers = frame_with(at, "Pooled g").set_index("Question")
     ra = answers.loc["Rheumatoid arthritis · RANKL"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from rankl_atlas import charts, figures
@@ -32,3 +35,14 @@ def test_title_caption_and_source_are_inside_the_image_and_the_year_axis_follows
     assert all(len(line) * 5.5 <= width for line in lines)  # wrapped to the column: no line runs off the right
     ticks = re.findall(r'<g class="xtick"><text[^>]*>(\d{4})</text>', svg)
     assert ticks and min(map(int, ticks)) >= 2005 and max(map(int, ticks)) <= 2015
+
+
+def test_a_frozen_figure_sends_what_was_built_and_computes_its_plain_form_once():
+    fig = go.Figure(go.Bar(x=["RA", "OP"], y=[3, 5]), layout={"title": {"text": "Studies"}})
+    expected = json.loads(pio.to_json(go.Figure(fig), validate=False))  # from an independent copy
+    frozen = figures.frozen(fig)
+    assert json.loads(pio.to_json(frozen.to_dict(), validate=False)) == expected
+    assert frozen.to_dict() is frozen.to_dict()  # computed once, not on every rerun
+    copy = go.Figure(frozen)  # the downloads copy it before adding their title lines
+    copy.update_layout(title_text="Changed")
+    assert frozen.to_dict()["layout"]["title"]["text"] == "Studies"

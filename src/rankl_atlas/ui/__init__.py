@@ -12,6 +12,7 @@ from rankl_atlas.ui.state import (
     current_filters,
     init_from_url,
     keep_in_url,
+    lazy_expander,
     page_param,
     write_url,
 )
@@ -46,6 +47,7 @@ from rankl_atlas.ui.widgets import (
 )
 
 __all__ = [
+    "lazy_expander",
     "shared",
     "StateKey",
     "Context",

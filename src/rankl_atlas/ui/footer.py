@@ -12,7 +12,7 @@ from rankl_atlas import export, upload
 from rankl_atlas.data import (
     load_search_logs,
 )
-from rankl_atlas.ui.state import Context, StateKey, write_url
+from rankl_atlas.ui.state import Context, StateKey, lazy_expander, write_url
 
 
 def finish_run(ctx: Context) -> None:
@@ -46,7 +46,10 @@ def footer(ctx: Context) -> None:
         f"{upload.dataset_line(ctx.tables, str(meta.get('version', '?')))}. Sources: {sources}. "
         f"Extracted facts licensed {licences or 'as stated in datapackage.json'}."
     )
-    with st.expander("Cite this view", icon=":material/format_quote:"):
+    cite = lazy_expander("Cite this view", "open_citation", icon=":material/format_quote:")
+    if not cite.open:  # the citation is written only when the reader opens it
+        return
+    with cite:
         text, bibtex = export.view_citation(
             str(meta.get("title", "RANKL Atlas")),
             str(meta.get("version", "")),

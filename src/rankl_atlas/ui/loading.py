@@ -46,10 +46,15 @@ def _cached_tables(folder: str, version: str) -> Tables:
     return tables
 
 
-@st.cache_resource(max_entries=64)
 def _filtered_shared(filters: Filters, folder: str, version: str) -> Tables:
     """The rows one filter state keeps, computed once for every session that shows it (per data version)."""
-    return apply_filters(_cached_tables(folder, version), filters)
+    return _filtered_by_state(repr(filters), folder, version, filters)
+
+
+@st.cache_resource(max_entries=64)
+def _filtered_by_state(state: str, folder: str, version: str, _filters: Filters) -> Tables:
+    # keyed by the filters' repr (their content): Streamlit would hash the dataclass itself by pickling it
+    return apply_filters(_cached_tables(folder, version), _filters)
 
 
 def load_dataset(bundled: Path) -> tuple[Tables, dict, Path]:

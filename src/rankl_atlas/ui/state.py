@@ -134,3 +134,14 @@ def current_filters(bounds: tuple[int, int]) -> Filters:
             for spec in FILTER_SPECS
         }
     )
+
+
+#: Keys of the sections drawn only when opened (lazy_expander), as the runs meet them (tests open them all).
+LAZY_KEYS: set[str] = set()
+
+
+def lazy_expander(label: str, key: str, **kwargs):
+    """An expander whose content the page draws only while it is open (`if box.open: with box: ...`): what no
+    reader sees costs no work on the rerun of every viewer. Opening it reruns the page once."""
+    LAZY_KEYS.add(key)
+    return st.expander(label, key=key, on_change="rerun", **kwargs)

@@ -1,0 +1,63 @@
+"""Work done once per filter state, not once per viewer: figures and tables a page shows are built by the first
+session that shows a filter state and reused by every other; what sits in a closed section is not built at all."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from rankl_atlas import charts
+from rankl_atlas import tables as atlas_tables
+from tests.app.conftest import run_app
+
+
+def counting(monkeypatch, module, name: str) -> list[int]:
+    """Replace module.name by a wrapper that counts its calls; returns the one-element counter."""
+    calls = [0]
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+def test_a_second_viewer_of_the_same_filters_reuses_the_figure_and_a_new_filter_state_builds_one(monkeypatch):
+    st.cache_resource.clear()
+    builds = counting(monkeypatch, charts, "build_studies_per_year")
+    first = run_app("overview", {"disease": ["rheumatoid_arthritis"]})
+    assert builds[0] == 1
+    second = run_app("overview", {"disease": ["rheumatoid_arthritis"]})  # another session, same view
+    assert builds[0] == 1
+    assert first.get("plotly_chart")[0].proto.spec == second.get("plotly_chart")[0].proto.spec
+    run_app("overview", {"disease": ["osteoporosis"]})
+    assert builds[0] == 2
+
+
+def test_a_second_viewer_of_the_synthesis_page_reuses_its_answer_table(monkeypatch):
+    st.cache_resource.clear()
+    builds = counting(monkeypatch, atlas_tables, "labelled_answers")
+    first = run_app("synthesis", {"disease": ["diabetes"]})
+    second = run_app("synthesis", {"disease": ["diabetes"]})
+    assert builds[0] == 1
+    answers = [next(d.value for d in at.dataframe if "Pooled g" in d.value.columns) for at in (first, second)]
+    assert answers[0].equals(answers[1]) and len(answers[0]) >= 1
+
+
+def test_a_closed_section_builds_nothing_and_opening_it_shows_its_table(monkeypatch):
+    builds = counting(monkeypatch, atlas_tables, "labelled_not_drawn")
+    closed = run_app("synthesis", {"disease": ["multiple_myeloma"]})
+    assert builds[0] == 0
+    assert not any("Not drawn because" in d.value.columns for d in closed.dataframe)
+    assert any(e.label == "Case–control pairs not drawn, and why" for e in closed.expander)
+    opened = run_app("synthesis", {"disease": ["multiple_myeloma"]}, open_sections=("open_not_drawn",))
+    assert any("Not drawn because" in d.value.columns for d in opened.dataframe)
+
+
+def test_the_figure_downloads_are_offered_once_their_menu_is_opened():
+    closed = run_app("overview")
+    assert not [b for b in closed.get("download_button") if b.label == "SVG (vector)"]
+    opened = run_app("overview", open_sections=("overview_per_year_downloads",))
+    labels = [b.label for b in opened.get("download_button")]
+    assert labels.count("SVG (vector)") == 1 and "PNG 300 dpi, single column (85 mm)" in labels
