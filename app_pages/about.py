@@ -75,17 +75,17 @@ def render(ctx: Context) -> None:
     else:
         with st.container():
             ui.chart(
-                charts.build_prisma_flow(search_log.prisma_counts(logs)),
+                lambda: charts.build_prisma_flow(search_log.prisma_counts(logs)),
                 ctx,
                 key="prisma",
                 alt="PRISMA 2020-style flow of the literature search, from the screening log.",
-                data=search_log.exclusion_table(logs),
+                data=lambda: search_log.exclusion_table(logs),
                 follows_filters=False,
             )
         with st.container():
-            curve = search_log.saturation_curve(logs)
+            curve = ui.shared(ctx, "saturation_curve", lambda: search_log.saturation_curve(logs))
             ui.chart(
-                charts.build_saturation_curve(curve),
+                lambda: charts.build_saturation_curve(curve),
                 ctx,
                 key="saturation",
                 alt="Cumulative included studies and candidate records by query: a flattening curve means new queries "
@@ -109,8 +109,6 @@ def render(ctx: Context) -> None:
     )
     st.header("Data dictionary")
     st.caption("Generated from the schema that validates the dataset at build time and when the app loads it.")
-    ui.table(
-        data_dictionary(),
-    )
+    ui.table(data_dictionary, ctx, key="data_dictionary")
     st.header("Changelog")
     st.markdown(ui.changelog_text(ctx))

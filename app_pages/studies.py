@@ -14,8 +14,10 @@ def render(ctx: Context) -> None:
 
     studies = ctx.filtered.studies
     ui.init_from_url("study", list(ctx.tables.studies["study_id"]) if "study" not in st.session_state else [])
-    options = atlas_tables.picker_options(studies, st.session_state.get("study"))
-    labels = atlas_tables.study_choice_labels(atlas_tables.studies_among(ctx.tables.studies, options))
+    current = st.session_state.get("study")
+    options, labels = ui.shared(
+        ctx, "study_picker", lambda: _picker(ctx, atlas_tables.picker_options(studies, current)), (current,)
+    )
     chosen = st.selectbox(
         "Open one study (its address is a permalink)",
         options,
@@ -99,11 +101,14 @@ def render(ctx: Context) -> None:
         )
         if len(studies) > ui.MAX_TABLE_ROWS:
             st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
-        shown = atlas_tables.first_rows(studies, ui.MAX_TABLE_ROWS)
+        shown = min(len(studies), ui.MAX_TABLE_ROWS)
         ui.table(
-            atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
+            lambda: atlas_tables.studies_table(
+                atlas_tables.first_rows(studies, ui.MAX_TABLE_ROWS), ctx.filtered.measurements, ctx.filtered.findings
+            ),
+            ctx,
             column_config=ui.STUDIES_COLUMN_CONFIG,
-            height=min(38 + 35 * len(shown), 640),
+            height=min(38 + 35 * shown, 640),
             key="studies_table",
         )
         ui.downloads(
@@ -111,3 +116,8 @@ def render(ctx: Context) -> None:
             {"studies": studies, "measurements": ctx.filtered.measurements, "findings": ctx.filtered.findings},
             key="studies",
         )
+
+
+def _picker(ctx: Context, options: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The study picker's options and their labels (built once per filter state and chosen study)."""
+    return options, atlas_tables.study_choice_labels(atlas_tables.studies_among(ctx.tables.studies, options))

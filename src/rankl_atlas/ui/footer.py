@@ -83,7 +83,7 @@ def search_file_download(ctx: Context, name: str, label_text: str, mime: str) ->
     if path.exists():
         st.download_button(
             label_text,
-            path.read_bytes(),
+            path.read_bytes,  # read when asked for
             file_name=f"rankl-atlas_search_{name}",
             mime=mime,
             on_click="ignore",

@@ -21,7 +21,7 @@ from rankl_atlas.filters import (
     year_bounds,
 )
 from rankl_atlas.ui.footer import view_url
-from rankl_atlas.ui.state import Context, _reset_filters, init_from_url, keep_in_url, write_url
+from rankl_atlas.ui.state import Context, _reset_filters, init_from_url, keep_in_url, lazy_expander, write_url
 from rankl_atlas.validation import Issue, issues_frame
 
 STUDIES_COLUMN_CONFIG = {
@@ -283,7 +283,10 @@ def downloads(ctx: Context, tables: dict[str, pd.DataFrame], *, key: str) -> Non
     dataset version and the filters."""
     info = export_context(ctx)
     version = info.version
-    with st.expander("Download exactly these rows"):
+    box = lazy_expander("Download exactly these rows", f"open_{key}_downloads")
+    if not box.open:  # its buttons are drawn only when the reader opens it
+        return
+    with box:
         columns = st.columns(len(tables) + 1)
         for column, (name, frame) in zip(columns, tables.items(), strict=False):
             with column:
