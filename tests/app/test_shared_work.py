@@ -7,7 +7,7 @@ import streamlit as st
 
 from rankl_atlas import charts
 from rankl_atlas import tables as atlas_tables
-from tests.app.conftest import run_app
+from tests.app.conftest import count_caption, run_app
 
 
 def counting(monkeypatch, module, name: str) -> list[int]:
@@ -61,3 +61,32 @@ def test_the_figure_downloads_are_offered_once_their_menu_is_opened():
     opened = run_app("overview", open_sections=("overview_per_year_downloads",))
     labels = [b.label for b in opened.get("download_button")]
     assert labels.count("SVG (vector)") == 1 and "PNG 300 dpi, single column (85 mm)" in labels
+
+
+def test_a_filter_under_more_filters_keeps_applying_while_the_section_is_closed():
+    at = run_app("overview", open_sections=("open_more_filters",))
+    everything = count_caption(at)
+    at.multiselect(key="kind").set_value(["clinical_trial"]).run()
+    narrowed = count_caption(at)
+    assert narrowed != everything and "Study kind" in narrowed
+    at.session_state["open_more_filters"] = False
+    at.run()
+    assert not any(m.key == "kind" for m in at.multiselect)  # not drawn while closed
+    assert count_caption(at) == narrowed and at.query_params["kind"] in ("clinical_trial", ["clinical_trial"])
+    at.session_state["open_more_filters"] = True
+    at.run()
+    assert at.multiselect(key="kind").value == ["clinical_trial"]
+
+
+def test_a_link_with_a_more_filter_opens_the_section_showing_it():
+    at = run_app("overview", {"kind": ["clinical_trial"]})
+    assert at.multiselect(key="kind").value == ["clinical_trial"]
+
+
+def test_reset_all_filters_also_resets_a_filter_in_the_closed_section():
+    at = run_app("overview", {"kind": ["clinical_trial"]})
+    at.session_state["open_more_filters"] = False
+    at.run()
+    assert "Study kind" in count_caption(at)
+    at.button(key="reset_filters").click().run()
+    assert "Study kind" not in count_caption(at) and "kind" not in at.query_params

@@ -26,6 +26,8 @@ from rankl_atlas.ui.state import (
     _reset_filters,
     _restore_dropped_filter_state,
     current_filters,
+    lazy_expander,
+    show_kept_filters,
 )
 from rankl_atlas.ui.visitor import visitor_state
 
@@ -63,12 +65,20 @@ def sidebar_filters(atlas: Tables, metadata: dict, folder: Path, pages: dict | N
             section = spec.section
             _filter_widget(spec, options, bounds, labels)
         more = [s for s in FILTER_SPECS if s.more]
-        with st.expander("More filters", expanded=any(_widget_is_active(s, bounds) for s in more)):
-            for spec in more:
-                _filter_widget(spec, options, bounds, labels)
+        if "open_more_filters" not in st.session_state:  # opened at first when a link sets one of its filters
+            st.session_state["open_more_filters"] = any(_widget_is_active(s, bounds) for s in more)
+        box = lazy_expander("More filters", "open_more_filters")
+        hidden = frozenset() if box.open else frozenset(s.param for s in more)  # closed: kept, not drawn
+        if box.open:
+            if not state.get(StateKey.MORE_FILTERS_DRAWN):
+                show_kept_filters([s.param for s in more], bounds)
+            with box:
+                for spec in more:
+                    _filter_widget(spec, options, bounds, labels)
+        state[StateKey.MORE_FILTERS_DRAWN] = bool(box.open)
         st.button("Reset all filters", on_click=_reset_filters, args=(bounds,), width="stretch", key="reset_filters")
 
-    filters = current_filters(bounds)
+    filters = current_filters(bounds, hidden)
     state[StateKey.LAST_FILTERS] = filters
     if state.pop(StateKey.OPEN_STUDY, False):  # after every sidebar widget has kept its state in this run
         st.switch_page(pages["studies"])

@@ -33,6 +33,7 @@ class StateKey(StrEnum):
     VISITOR_FILE_ID = "_visitor_file_id"
     UPLOAD_GENERATION = "_upload_generation"
     OPEN_STUDY = "_open_study"  # the search box asked to open a study's detail view
+    MORE_FILTERS_DRAWN = "_more_filters_drawn"  # the 'More filters' section was open (its widgets drawn) last run
     LAST_FILTERS = "_last_filters"  # the filters of the last run, to restore widget state a page switch dropped
 
 
@@ -54,6 +55,7 @@ class Context:
 
 def _reset_filters(bounds: tuple[int, int]) -> None:
     _set_filter_state(Filters(), bounds)
+    st.session_state[StateKey.LAST_FILTERS] = Filters()  # the filters not drawn (a closed section) reset too
 
 
 def _set_filter_state(filters: Filters, bounds: tuple[int, int], only: list[str] | None = None) -> None:
@@ -125,15 +127,26 @@ def write_url(ctx: Context) -> None:
         st.query_params.from_dict(target)
 
 
-def current_filters(bounds: tuple[int, int]) -> Filters:
-    """Filters from the sidebar widgets' state."""
+def current_filters(bounds: tuple[int, int], hidden: frozenset[str] = frozenset()) -> Filters:
+    """Filters from the sidebar widgets' state; a filter not drawn in this run (hidden: its section is closed)
+    keeps the value it had in the session's last run."""
     state = st.session_state
+    last = state.get(StateKey.LAST_FILTERS)
     return Filters(
         **{
-            spec.param: spec.from_state(state.get(spec.param, spec.to_state(spec.default, bounds)), bounds)
+            spec.param: getattr(last, spec.param)
+            if spec.param in hidden and last is not None
+            else spec.from_state(state.get(spec.param, spec.to_state(spec.default, bounds)), bounds)
             for spec in FILTER_SPECS
         }
     )
+
+
+def show_kept_filters(params: list[str], bounds: tuple[int, int]) -> None:
+    """Before a closed section's filters are drawn again, give their widgets the values the filters kept."""
+    last = st.session_state.get(StateKey.LAST_FILTERS)
+    if last is not None:
+        _set_filter_state(last, bounds, only=params)
 
 
 #: Keys of the sections drawn only when opened (lazy_expander), as the runs meet them (tests open them all).
