@@ -61,13 +61,15 @@ class Server:
     env: dict = field(default_factory=dict)
 
 
-def start_server(log_dir: Path, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT) -> Server:
-    """Start the app headless on a free loopback port and wait for /_stcore/health."""
+def start_server(
+    log_dir: Path, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT, script: str = "app.py"
+) -> Server:
+    """Start the app (or another Streamlit script) headless on a free loopback port and wait for /_stcore/health."""
     port = free_port()
     log = log_dir / f"streamlit-{port}.log"
     full_env = {**os.environ, **(env or {})}
     process = subprocess.Popen(
-        [python, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [python, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=cwd, env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
