@@ -48,6 +48,16 @@ def test_clearing_the_default_species_goes_into_the_shared_link(server, page, br
 
 
 @pytest.mark.e2e
+def test_cite_this_view_opens_on_the_citation_and_bibtex_of_the_view(server, page):
+    open_page(page, f"{server.url}/evidence-map?disease=osteoporosis")
+    page.locator("[data-testid='stExpander'] summary", has_text="Cite this view").click()
+    bibtex = page.locator("[data-testid='stExpander'] [data-testid='stCode']").first
+    bibtex.wait_for(timeout=30_000)  # drawn by the rerun that opening the expander starts
+    assert "@misc{rankl_atlas_v" in bibtex.inner_text() and "disease=osteoporosis" in bibtex.inner_text()
+    assert app_errors(page) == []
+
+
+@pytest.mark.e2e
 def test_random_filter_states_reopen_with_the_same_counts_in_a_fresh_context(server, browser):
     """URL -> state -> URL is the identity (unit property test); here the browser shows the same counts."""
     rng = random.Random(20261130)
