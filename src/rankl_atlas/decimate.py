@@ -1,0 +1,68 @@
+"""Fewer marks than rows where no reader can see them all at once, and the sentence that says so (pure).
+
+A chart with more than MAX_POINTS points draws a seeded random sample of them, spread over its categories in
+proportion to their sizes (every category keeps at least one point), and says so on the chart; a table with more
+than MAX_TABLE_ROWS rows shows its first rows and says so. The data tables and downloads hold every row. The
+limits sit far above what the bundled dataset produces, so at its size nothing is left out and no note is shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: Points one chart draws at most (the bundled dataset's largest chart has 212).
+MAX_POINTS = 2000
+#: Rows a page table shows at most (the bundled dataset's largest such table has a few hundred).
+MAX_TABLE_ROWS = 1000
+#: The sample's seed: the same rows give the same sample in every session and every run.
+SAMPLE_SEED = 24
+
+
+def quotas(sizes: list[int] | np.ndarray, limit: int) -> np.ndarray:
+    """How many rows each group keeps: at least one per non-empty group, the rest in proportion to the groups'
+    sizes beyond that one, rounded by largest remainder so the quotas add up to limit (all rows when they fit)."""
+    sizes = np.asarray(sizes, dtype=int)
+    if sizes.sum() <= limit:
+        return sizes.copy()
+    base = np.minimum(sizes, 1)
+    if base.sum() >= limit:  # more groups than points: one point for each of the first `limit` groups
+        return np.where(np.cumsum(base) <= limit, base, 0)
+    extra = sizes - base
+    share = extra * (limit - base.sum()) / extra.sum()
+    quota = base + np.floor(share).astype(int)
+    remainder = share - np.floor(share)
+    quota[np.argsort(-remainder, kind="stable")[: limit - quota.sum()]] += 1
+    return quota
+
+
+def seeded_sample(
+    rows: pd.DataFrame, limit: int = MAX_POINTS, by: list[str] | None = None, seed: int = SAMPLE_SEED
+) -> pd.DataFrame:
+    """All rows when there are at most limit; else limit of them drawn at random (numpy default_rng(seed), without
+    replacement) within each group of `by` (its quota), kept in their original order."""
+    if len(rows) <= limit:
+        return rows
+    rng = np.random.default_rng(seed)
+    if not by:
+        return rows.iloc[np.sort(rng.choice(len(rows), size=limit, replace=False))]
+    groups = list(rows.reset_index(drop=True).groupby(by, sort=True, dropna=False).indices.values())
+    keep = []
+    for positions, quota in zip(groups, quotas([len(g) for g in groups], limit), strict=True):
+        keep.append(rng.choice(positions, size=quota, replace=False))
+    return rows.iloc[np.sort(np.concatenate(keep))]
+
+
+def sample_note(total: int, limit: int = MAX_POINTS, what: str = "points") -> str:
+    """What seeded_sample(rows, limit) leaves out, said on the chart: '' when it draws every row, else e.g.
+    'Showing 2,000 of 21,758 points, a seeded random sample; the data table and CSV hold all.'"""
+    if total <= limit:
+        return ""
+    return f"Showing {limit:,} of {total:,} {what}, a seeded random sample; the data table and CSV hold all."
+
+
+def first_rows(frame: pd.DataFrame, limit: int = MAX_TABLE_ROWS) -> tuple[pd.DataFrame, str]:
+    """The first limit rows of a table and a note saying how many are shown ('' when all are)."""
+    if len(frame) <= limit:
+        return frame, ""
+    return frame.head(limit), f"Showing the first {limit:,} of {len(frame):,} rows; the page's downloads hold all."
