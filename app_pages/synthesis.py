@@ -3,10 +3,18 @@ meta-analyses beside them, the harvest plot and the per-kit forest plot."""
 
 import streamlit as st
 
-from rankl_atlas import answers, charts, pooling, synthesis, ui
+from rankl_atlas import answers, charts, decimate, pooling, synthesis, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import COMPARISON_FAMILY
 from rankl_atlas.ui import Context
+
+
+def _first_rows(frame, label, **kwargs) -> None:
+    """A long table's first rows (labelled for a reader by `label`), and a note when some are left out."""
+    shown, note = decimate.first_rows(frame)
+    ui.table(label(shown), **kwargs)
+    if note:
+        st.caption(note)
 
 
 def render(ctx: Context) -> None:
@@ -98,9 +106,10 @@ def render(ctx: Context) -> None:
             if answer.egger is not None:
                 st.subheader("Small-study effects")
                 ui.chart(
-                    charts.build_funnel_plot(answer.rows, answer.pooled),
+                    lambda: charts.build_funnel_plot(answer.rows, answer.pooled),
                     ctx,
                     key="funnel",
+                    depends_on=(settings, chosen),
                     alt=f"Funnel plot for {chosen} (k = {answer.egger.k}).",
                     data=answer.rows[["study", "y", "v"]],
                 )
@@ -131,7 +140,7 @@ def render(ctx: Context) -> None:
 
     if not evidence.set_aside.empty:
         with st.expander(f"Comparisons set aside from pooling ({len(evidence.set_aside)}), and why"):
-            ui.table(atlas_tables.labelled_set_aside(evidence.set_aside), key="set_aside")
+            _first_rows(evidence.set_aside, atlas_tables.labelled_set_aside, key="set_aside")
 
     # --- Correlations ----------------------------------------------------------------------------------
     st.header("Does serum mirror bone? Pooled correlations")
@@ -170,7 +179,7 @@ def render(ctx: Context) -> None:
         if shown.empty:
             st.caption("None under these filters.")
         else:
-            ui.table(atlas_tables.labelled_correlations(shown[shown["k"] >= 2]), key="correlations")
+            _first_rows(shown[shown["k"] >= 2], atlas_tables.labelled_correlations, key="correlations")
             st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
 
     # --- Ratios ------------------------------------------------------------------------------------------
@@ -179,11 +188,11 @@ def render(ctx: Context) -> None:
     if ratios.empty:
         st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
     else:
-        ui.table(atlas_tables.labelled_ratios(ratios), key="ratios")
+        _first_rows(ratios, atlas_tables.labelled_ratios, key="ratios")
     unpooled = answers.unpooled_ratios(evidence)
     if not unpooled.empty:
         with st.expander(f"Ratios not pooled ({len(unpooled)}), and why"):
-            ui.table(atlas_tables.labelled_unpooled_ratios(unpooled), key="ratios_unpooled")
+            _first_rows(unpooled, atlas_tables.labelled_unpooled_ratios, key="ratios_unpooled")
 
     # --- Published meta-analyses ---------------------------------------------------------------------------
     st.header("Published meta-analyses beside the atlas")
@@ -202,20 +211,29 @@ def render(ctx: Context) -> None:
     st.header("Harvest plot: what direction did each study's findings go?")
     all_findings = ctx.filtered.findings
     if not ui.nothing_left(ctx, all_findings, "findings"):
-        families = {code: COMPARISON_FAMILY[code] for code in charts.families_present(all_findings)}
+        present = ui.shared(ctx, "families_present", lambda: charts.families_present(all_findings))
+        families = {code: COMPARISON_FAMILY[code] for code in present}
         first = "cases_vs_controls" if "cases_vs_controls" in families else next(iter(families))
         harvest_family = ui.url_choice("harvest_family", families, first, "Comparison family shown")
-        findings = charts.of_family(all_findings, harvest_family)
+        findings = ui.shared(
+            ctx, "harvest_findings", lambda: charts.of_family(all_findings, harvest_family), (harvest_family,)
+        )
         if len(findings) > charts.MAX_HARVEST_MARKS:
             st.caption(
                 f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "
                 "direction (narrow the filters for one mark per study)."
             )
-            matrix = charts.evidence_matrix(findings, ctx.tables.studies, "condition_group")
+            matrix = ui.shared(
+                ctx,
+                "harvest_matrix",
+                lambda: charts.evidence_matrix(findings, ctx.tables.studies, "condition_group"),
+                (harvest_family,),
+            )
             ui.chart(
-                charts.build_evidence_map(matrix, "condition_group"),
+                lambda: charts.build_evidence_map(matrix, "condition_group"),
                 ctx,
                 key="harvest_counts",
+                depends_on=(harvest_family,),
                 alt=f"Studies per disease, analyte and direction, from {len(findings)} findings.",
                 data=matrix,
             )
@@ -271,10 +289,10 @@ def render(ctx: Context) -> None:
             data=effects,
         )
         with st.expander("Strata within one kit"):
-            ui.table(atlas_tables.labelled(strict, "findings"), key="strict_strata")
+            _first_rows(strict, lambda f: atlas_tables.labelled(f, "findings"), key="strict_strata")
     if not evidence.comparisons.not_drawn.empty:
         with st.expander("Case–control pairs not drawn, and why"):
-            ui.table(atlas_tables.labelled_not_drawn(evidence.comparisons.not_drawn), key="not_drawn")
+            _first_rows(evidence.comparisons.not_drawn, atlas_tables.labelled_not_drawn, key="not_drawn")
 
     with st.expander("Methods, units and sources"):
         st.markdown(synthesis.METHODS_TEXT)

@@ -313,7 +313,7 @@ def findings_in_cell(
 
 def families_present(findings: pd.DataFrame) -> list[str]:
     """The comparison families the findings hold, in vocabulary order."""
-    seen = set(findings["comparison_family"].dropna())
+    seen = set(findings["comparison_family"].dropna().unique())  # unique first: iterating 100 000s of rows is slow
     return [code for code in COMPARISON_FAMILY if code in seen]
 
 
