@@ -100,8 +100,13 @@ def render(ctx: Context) -> None:
         if len(studies) > ui.MAX_TABLE_ROWS:
             st.caption(f"Showing the first {ui.MAX_TABLE_ROWS} of {len(studies)} studies; the downloads hold them all.")
         shown = atlas_tables.first_rows(studies, ui.MAX_TABLE_ROWS)
+        table = ui.shared(
+            ctx,
+            "studies_table",
+            lambda: atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
+        )
         ui.table(
-            atlas_tables.studies_table(shown, ctx.filtered.measurements, ctx.filtered.findings),
+            table,
             column_config=ui.STUDIES_COLUMN_CONFIG,
             height=min(38 + 35 * len(shown), 640),
             key="studies_table",
