@@ -553,12 +553,21 @@ def log_ticks(low: float, high: float) -> list[float]:
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
     """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
     units = rows["axis_unit"] if "axis_unit" in rows else rows["unit"]  # ng/L and pg/mL share one axis
-    part = rows[(rows["analyte"] == analyte) & (units == unit)]
+    columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n", "unit_label"]
+    used = [
+        *columns,
+        "assay",
+        "group_role",
+        "value",
+        "err_plus",
+        "err_minus",
+        *(["origin"] if "origin" in rows else []),
+    ]
+    part = rows.loc[(rows["analyte"] == analyte) & (units == unit), used]  # only the columns drawn: fast subsets
     strata = ["assay", "group_role", *(["origin"] if "origin" in part else [])]
     shown = seeded_sample(part, by=strata)  # every assay, role and owner keeps points; the axis spans them all
     origin = shown["origin"] if "origin" in shown else pd.Series(ORIGIN_ATLAS, index=shown.index)
     fig = go.Figure()
-    columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n", "unit_label"]
     for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
         sub = shown[(shown["group_role"] == role) & ((origin == ORIGIN_VISITOR) == mine)]
         if sub.empty:
@@ -696,21 +705,25 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
         )
     grid.draw(fig, column_labels_on_top=False)
     fig.update_xaxes(showticklabels=False)  # the analyte names stand over their columns, above the direction marks
+    titles = []  # collected and set in one layout pass (add_annotation validates the whole list each time)
     for analyte, name in MAP_ANALYTES.items():
-        fig.add_annotation(
+        titles.append(dict(
             x=grid.x_of(analyte), y=1.0, yref="paper", yanchor="bottom", yshift=22, text=f"<b>{name}</b>",
             showarrow=False, font=dict(size=12),
-        )  # fmt: skip
+        ))  # fmt: skip
         for cls in CLASS_ORDER:
-            fig.add_annotation(
-                x=grid.x_of(analyte) + CLASS_OFFSET[cls],
-                y=1.0,
-                yref="paper",
-                yanchor="bottom",
-                text=HARVEST_TITLES[cls],
-                showarrow=False,
-                font=dict(size=14),
+            titles.append(
+                dict(
+                    x=grid.x_of(analyte) + CLASS_OFFSET[cls],
+                    y=1.0,
+                    yref="paper",
+                    yanchor="bottom",
+                    text=HARVEST_TITLES[cls],
+                    showarrow=False,
+                    font=dict(size=14),
+                )
             )
+    fig.update_layout(annotations=titles)
     return _layout(
         fig,
         height=max(320, 64 * len(grid.row_codes) + 190),
@@ -766,6 +779,7 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     """
     lines = forest_rows(effects, pooled)
     fig = go.Figure()
+    p_labels = []  # the paper's p at the right margin, set in one layout pass at the end
     comparisons = [line for line in lines if line.kind == "comparison"]
     columns = [
         "comparison_id",
@@ -831,10 +845,11 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
                 columns,
             ),
         )
-        for line, text in zip(chosen, rows["paper"], strict=True):
-            fig.add_annotation(
-                x=1.0, xref="paper", xanchor="left", y=line.y, text=text, showarrow=False, font=dict(size=11)
-            )
+        p_labels += [
+            dict(x=1.0, xref="paper", xanchor="left", y=line.y, text=text, showarrow=False, font=dict(size=11))
+            for line, text in zip(chosen, rows["paper"], strict=True)
+        ]
+    fig.update_layout(annotations=p_labels)
     pooled_lines = [line for line in lines if line.kind == "pooled"]
     if pooled_lines:
         rows = pd.DataFrame([line.data for line in pooled_lines])
