@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Points one chart draws at most (the bundled dataset's largest chart has 212).
-MAX_POINTS = 2000
+#: Points one chart draws at most (the bundled dataset's largest chart has 212). At or below charts.WEBGL_POINTS,
+#: so a page of eight such charts stays SVG: no WebGL context per chart (measured in Chromium at 100×: 1,000 SVG
+#: points per chart changed filters as fast as 200, 2,000 WebGL points took about twice as long).
+MAX_POINTS = 1000
 #: Rows a page table shows at most (the bundled dataset's largest such table has a few hundred).
 MAX_TABLE_ROWS = 1000
 #: The sample's seed: the same rows give the same sample in every session and every run.
@@ -55,7 +57,7 @@ def seeded_sample(
 
 def sample_note(total: int, limit: int = MAX_POINTS, what: str = "points") -> str:
     """What seeded_sample(rows, limit) leaves out, said on the chart: '' when it draws every row, else e.g.
-    'Showing 2,000 of 21,758 points, a seeded random sample; the data table and CSV hold all.'"""
+    'Showing 1,000 of 21,758 points, a seeded random sample; the data table and CSV hold all.'"""
     if total <= limit:
         return ""
     return f"Showing {limit:,} of {total:,} {what}, a seeded random sample; the data table and CSV hold all."

@@ -10,7 +10,7 @@ from rankl_atlas.data import load_tables
 from tests.conftest import ROOT
 from tests.unit.frames import frame, measurement, study
 
-NOTE_3000 = "Showing 2,000 of 3,000 points, a seeded random sample; the data table and CSV hold all."
+NOTE_3000 = "Showing 1,000 of 3,000 points, a seeded random sample; the data table and CSV hold all."
 
 
 def test_quotas_are_proportional_with_one_each_and_add_up_to_the_limit():
@@ -24,8 +24,8 @@ def test_quotas_are_proportional_with_one_each_and_add_up_to_the_limit():
 
 def test_a_big_frame_is_sampled_to_the_limit_in_order_and_the_same_rows_every_time():
     rows = pd.DataFrame({"id": np.arange(10_000)})
-    shown = decimate.seeded_sample(rows, 2000)
-    expected = np.sort(np.random.default_rng(24).choice(10_000, size=2000, replace=False))
+    shown = decimate.seeded_sample(rows)
+    expected = np.sort(np.random.default_rng(24).choice(10_000, size=1000, replace=False))
     assert list(shown["id"]) == list(expected)  # numpy's default_rng with the documented seed 24
     assert decimate.SAMPLE_SEED == 24
 
@@ -41,12 +41,12 @@ def test_the_bundled_size_is_not_reduced_and_has_no_note():
     rows = pd.DataFrame({"id": range(212)})  # the bundled dataset's largest chart
     assert decimate.seeded_sample(rows) is rows
     assert decimate.sample_note(212) == ""
-    assert decimate.sample_note(2000) == ""
+    assert decimate.sample_note(1000) == ""
 
 
 def test_the_note_says_how_many_of_how_many():
     assert decimate.sample_note(3000) == NOTE_3000
-    assert decimate.sample_note(21_758, what="group values").startswith("Showing 2,000 of 21,758 group values")
+    assert decimate.sample_note(21_758, what="group values").startswith("Showing 1,000 of 21,758 group values")
 
 
 def test_a_long_table_shows_its_first_rows_and_says_so():
@@ -70,15 +70,15 @@ def _points(fig) -> int:
     return sum(len(trace.y) for trace in fig.data)
 
 
-def test_a_concentration_chart_of_3000_values_draws_2000_and_says_so_on_the_chart():
+def test_a_concentration_chart_of_3000_values_draws_1000_and_says_so_on_the_chart():
     measurements, studies = _big_measurements(3000)
     rows = charts.concentration_rows(measurements, studies)
     fig = charts.build_concentration_chart(rows, "rankl", "pmol_l")
-    assert _points(fig) == 2000
+    assert _points(fig) == 1000
     assert fig.layout.title.text == NOTE_3000
-    # cases (2000 of 3000) and controls (1000) keep their shares: one each, then 1998 shared as
-    # 1999·1998/2998 = 1332.2 and 999·1998/2998 = 665.8, the larger remainder to controls: 1333 and 667
-    assert {t.name: len(t.y) for t in fig.data} == {"Cases": 1333, "Controls": 667}
+    # cases (2000 of 3000) and controls (1000) keep their shares: one each, then 998 shared as
+    # 1999·998/2998 = 665.4 and 999·998/2998 = 332.6, the larger remainder to controls: 666 and 334
+    assert {t.name: len(t.y) for t in fig.data} == {"Cases": 666, "Controls": 334}
 
 
 def test_a_concentration_chart_at_the_bundled_size_draws_every_value_without_a_note():
@@ -88,9 +88,9 @@ def test_a_concentration_chart_at_the_bundled_size_draws_every_value_without_a_n
     assert fig.layout.title.text is None
 
 
-def test_the_talk_figure_of_3000_values_draws_2000_and_says_so():
+def test_the_talk_figure_of_3000_values_draws_1000_and_says_so():
     assays = load_tables(ROOT / "data").assays
     measurements, studies = _big_measurements(3000, assays[assays["analyte"] == "rankl"]["assay_id"].iloc[0])
     fig = charts.build_talk_figure(charts.kit_rows(measurements, studies, assays), "rankl", assays)
-    assert _points(fig) == 2000
+    assert _points(fig) == 1000
     assert fig.layout.title.text == NOTE_3000
