@@ -159,7 +159,8 @@ def render(ctx: Context) -> None:
                 lambda funnel=funnel: charts.build_funnel_plot(funnel.rows, funnel.pooled),
                 ctx,
                 key=f"funnel_{funnel.key}",
-                alt=f"Funnel plot for {funnel.question} (Fisher's z, k = {len(funnel.rows)}).",
+                alt=f"Funnel plot for {funnel.question} (Fisher's z, k = {len(funnel.rows)}). "
+                + decimate.sample_note(len(funnel.rows), what="studies"),
                 data=funnel.rows,
                 depends_on=(settings,),
             )
@@ -285,7 +286,8 @@ def render(ctx: Context) -> None:
             key="forest",
             depends_on=(settings,),
             alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
-            "the paper's own p-value is at the right.",
+            "the paper's own p-value is at the right. "
+            + decimate.largest_note(len(strict), decimate.MAX_FOREST_STRATA, "strata", "comparisons"),
             data=effects,
         )
         with st.expander("Strata within one kit"):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from rankl_atlas.decimate import sample_note, seeded_sample
+from rankl_atlas.decimate import MAX_FOREST_STRATA, largest, largest_note, sample_note, seeded_sample
 from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import (
     ANALYTE,
@@ -53,7 +53,11 @@ def _layout(fig: go.Figure, **kwargs) -> go.Figure:
 
 def _say_sampled(fig: go.Figure, total: int) -> go.Figure:
     """When a chart draws a sample of its total rows (decimate.seeded_sample), say so in a line above it."""
-    note = sample_note(total)
+    return _note_above(fig, sample_note(total))
+
+
+def _note_above(fig: go.Figure, note: str) -> go.Figure:
+    """A note on what the chart leaves out, in a line above it ('' draws nothing)."""
     if note:
         fig.update_layout(
             title=dict(
@@ -777,6 +781,8 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     Derived rows (means and SDs estimated from medians) are open squares; discordant ones (their CI disagrees
     with the paper's own test) are grey. The paper's own p-value is in the hover and at the right margin.
     """
+    total_strata = len(pooled)
+    pooled = largest(pooled, "comparisons", MAX_FOREST_STRATA)
     lines = forest_rows(effects, pooled)
     fig = go.Figure()
     p_labels = []  # the paper's p at the right margin, set in one layout pass at the end
@@ -883,12 +889,13 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         automargin=True,
     )
     fig.update_xaxes(title="Hedges' g, 95% CI", zeroline=False)
-    return _layout(
+    figure = _layout(
         fig,
         height=max(320, 30 * bottom + 160),
         margin=dict(l=10, r=80, t=90, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),  # above: no empty gap
     )
+    return _note_above(figure, largest_note(total_strata, MAX_FOREST_STRATA, "strata", "comparisons"))
 
 
 def _unresolved(row: dict) -> bool:
@@ -964,7 +971,9 @@ def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
     """Funnel plot: each study's effect against its standard error (inverted axis), with the pooled estimate
     and its pseudo 95% limits (estimate ± 1.96·SE)."""
     se = np.sqrt(rows["v"].astype(float))
-    top = float(se.max()) * 1.05 if len(se) else 1.0
+    top = float(se.max()) * 1.05 if len(se) else 1.0  # the funnel spans every study, drawn or not
+    total, rows = len(rows), seeded_sample(rows)
+    se = np.sqrt(rows["v"].astype(float))
     fig = go.Figure()
     grid = np.linspace(0, top, 30)
     for sign in (-1, 1):
@@ -976,7 +985,7 @@ def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
     fig.add_vline(x=pooled.estimate, line=dict(color="#D55E00"))
     fig.update_yaxes(title="Standard error", autorange="reversed")
     fig.update_xaxes(title="Effect (analysis scale)")
-    return _layout(fig, height=360, margin=dict(l=10, r=10, t=30, b=10))
+    return _say_sampled(_layout(fig, height=360, margin=dict(l=10, r=10, t=30, b=10)), total)
 
 
 def _wrap(text: str, width: int = 34) -> str:

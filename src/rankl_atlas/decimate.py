@@ -17,6 +17,8 @@ import pandas as pd
 MAX_POINTS = 1000
 #: Rows a page table shows at most (the bundled dataset's largest such table has a few hundred).
 MAX_TABLE_ROWS = 1000
+#: Strata one forest plot draws at most (the bundled dataset has 10; 431 at 100× made a plot 34,000 px tall).
+MAX_FOREST_STRATA = 60
 #: The sample's seed: the same rows give the same sample in every session and every run.
 SAMPLE_SEED = 24
 
@@ -68,3 +70,20 @@ def first_rows(frame: pd.DataFrame, limit: int = MAX_TABLE_ROWS) -> tuple[pd.Dat
     if len(frame) <= limit:
         return frame, ""
     return frame.head(limit), f"Showing the first {limit:,} of {len(frame):,} rows; the page's downloads hold all."
+
+
+def largest(frame: pd.DataFrame, column: str, limit: int) -> pd.DataFrame:
+    """All rows when there are at most limit; else the limit rows with the largest `column` (ties: the first
+    listed), kept in their original order."""
+    if len(frame) <= limit:
+        return frame
+    order = np.argsort(-frame[column].to_numpy(dtype=float), kind="stable")[:limit]
+    return frame.iloc[np.sort(order)]
+
+
+def largest_note(total: int, limit: int, what: str, by: str) -> str:
+    """What largest(frame, column, limit) leaves out, said on the chart: '' when nothing, else e.g. 'Showing the
+    60 of 431 strata with the most comparisons; the table below and CSV hold all.'"""
+    if total <= limit:
+        return ""
+    return f"Showing the {limit:,} of {total:,} {what} with the most {by}; the table below and CSV hold all."

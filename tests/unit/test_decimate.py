@@ -94,3 +94,50 @@ def test_the_talk_figure_of_3000_values_draws_1000_and_says_so():
     fig = charts.build_talk_figure(charts.kit_rows(measurements, studies, assays), "rankl", assays)
     assert _points(fig) == 1000
     assert fig.layout.title.text == NOTE_3000
+
+
+def test_largest_keeps_the_biggest_rows_in_their_order():
+    frame_ = pd.DataFrame({"name": list("abcde"), "k": [3, 9, 1, 9, 5]})
+    assert list(decimate.largest(frame_, "k", 3)["name"]) == ["b", "d", "e"]  # 9, 9, 5 in listed order
+    assert decimate.largest(frame_, "k", 5) is frame_
+    assert decimate.largest_note(5, 5, "strata", "comparisons") == ""
+    assert (
+        decimate.largest_note(431, 60, "strata", "comparisons")
+        == "Showing the 60 of 431 strata with the most comparisons; the table below and CSV hold all."
+    )
+
+
+def _strata(n: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "stratum": [f"s{i}" for i in range(n)],
+            "analyte": "rankl",
+            "analyte_form": "free",
+            "assay_vendor": [f"v{i}" for i in range(n)],
+            "unit": "pmol_l",
+            "comparisons": [1 + i % 7 for i in range(n)],
+            "k_studies": 1,
+            "poolable": False,
+        }
+    )
+
+
+def test_a_forest_of_431_strata_draws_the_60_largest_and_says_so():
+    fig = charts.build_forest_plot(pd.DataFrame(columns=["analyte"]), _strata(431))
+    headings = [t for t in fig.layout.yaxis.ticktext if t.startswith("<b>")]
+    # comparisons cycle 1..7: 61 strata have 7 (i % 7 == 6, i < 431); the first 60 of them are drawn
+    assert headings == [f"<b>s{i}</b>" for i in range(6, 431, 7)][:60]
+    assert fig.layout.title.text == (
+        "Showing the 60 of 431 strata with the most comparisons; the table below and CSV hold all."
+    )
+    small = charts.build_forest_plot(pd.DataFrame(columns=["analyte"]), _strata(10))
+    assert len(small.layout.yaxis.ticktext) == 10 and small.layout.title.text is None
+
+
+def test_a_funnel_of_1282_studies_draws_1000_and_says_so():
+    rows = pd.DataFrame({"study": [f"s{i}" for i in range(1282)], "y": 0.1, "v": [0.01 + i / 1e4 for i in range(1282)]})
+    pooled = type("Pooled", (), {"estimate": 0.1})
+    fig = charts.build_funnel_plot(rows, pooled)
+    assert len(fig.data[-1].x) == 1000
+    assert fig.layout.title.text.startswith("Showing 1,000 of 1,282 points")
+    assert len(charts.build_funnel_plot(rows.head(40), pooled).data[-1].x) == 40
