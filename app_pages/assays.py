@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rankl_atlas import charts, ui
+from rankl_atlas import charts, decimate, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import ANALYTE, MOLECULAR_WEIGHTS
 from rankl_atlas.ui import Context
@@ -30,7 +30,9 @@ def render(ctx: Context) -> None:
         )
         ui.table(catalogue, column_config=ui.CATALOGUE_COLUMN_CONFIG)
 
-    rows = charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
+    rows = ui.shared(
+        ctx, "kit_rows", lambda: charts.kit_rows(ctx.filtered.measurements, ctx.tables.studies, ctx.tables.assays)
+    )
     st.header("Every reported value by kit, on one axis (the figure for a talk)")
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
         for analyte, part in charts.by_analyte(rows):
@@ -55,7 +57,8 @@ def render(ctx: Context) -> None:
                 f"units converted with the kit's calibrator weight where its catalogue entry states one "
                 f"({kit_weight} values), else the generic {weight.kda:g} kDa "
                 f"({weight.source}; provisional, flagged: {generic_weight} "
-                "values, open circles); grey bands: the kit's stated detection limit.",
+                "values, open circles); grey bands: the kit's stated detection limit. "
+                + decimate.sample_note(len(part)),
                 data=lambda part=part: atlas_tables.labelled(
                     part.reindex(
                         columns=[*atlas_tables.CONCENTRATION_COLUMNS, "kit", "value_pmol_l", "converted", "weight_used"]
@@ -66,11 +69,17 @@ def render(ctx: Context) -> None:
 
     st.header("Share of groups below detection, per kit")
     ui.table(
-        atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays),
+        ui.shared(
+            ctx,
+            "undetectable_by_kit",
+            lambda: atlas_tables.undetectable_by_kit(ctx.filtered.measurements, ctx.tables.assays),
+        ),
     )
 
     st.header("Method comparisons: the same samples, two kits")
-    comparisons = atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)
+    comparisons = ui.shared(
+        ctx, "kit_comparisons", lambda: atlas_tables.kit_comparisons(ctx.filtered.findings, ctx.tables.studies)
+    )
     if comparisons.empty:
         st.caption(
             "No study in the atlas (under these filters) reports the same samples measured with two kits. The search "

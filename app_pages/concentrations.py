@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from rankl_atlas import charts, ui
+from rankl_atlas import charts, decimate, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import ANALYTE, UNIT
 from rankl_atlas.ui import Context
@@ -20,7 +20,9 @@ def render(ctx: Context) -> None:
     )
     ui.count_line(ctx)
 
-    rows = charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
+    rows = ui.shared(
+        ctx, "concentration_rows", lambda: charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
+    )
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
         for (analyte, unit), part in rows.groupby(["analyte", "axis_unit"], sort=True):
             shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
@@ -30,23 +32,34 @@ def render(ctx: Context) -> None:
                 ctx,
                 key=f"conc_{analyte}_{unit}",
                 alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
-                "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover).",
+                "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover). "
+                + decimate.sample_note(len(part)),
                 data=lambda part=part: atlas_tables.labelled(
                     part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
                 ),
             )
-    relative = charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
+    relative = ui.shared(
+        ctx, "relative_rows", lambda: charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
+    )
     if not relative.empty:
         st.subheader("Values not on a concentration axis")
         st.caption(
             "Relative units (Olink NPX, SomaScan RFU, arbitrary units), ratios and values printed without a unit: "
             "never converted, never drawn on a concentration axis, never pooled with concentrations."
         )
-        ui.table(relative, key="relative_values")
-    undetectable = atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies)
+        shown, note = decimate.first_rows(relative)
+        ui.table(shown, key="relative_values")
+        if note:
+            st.caption(note)
+    undetectable = ui.shared(
+        ctx,
+        "undetectable_groups",
+        lambda: atlas_tables.undetectable_groups(ctx.filtered.measurements, ctx.tables.studies),
+    )
     if not undetectable.empty:
         st.subheader("Groups reported only as share undetectable")
-        ui.table(
-            undetectable,
-        )
+        shown, note = decimate.first_rows(undetectable)
+        ui.table(shown)
+        if note:
+            st.caption(note)
     ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="concentrations")

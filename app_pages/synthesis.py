@@ -3,10 +3,19 @@ meta-analyses beside them, the harvest plot and the per-kit forest plot."""
 
 import streamlit as st
 
-from rankl_atlas import answers, charts, pooling, synthesis, ui
+from rankl_atlas import answers, charts, decimate, pooling, synthesis, ui
 from rankl_atlas import tables as atlas_tables
 from rankl_atlas.schema import COMPARISON_FAMILY
 from rankl_atlas.ui import Context
+
+
+def _first_rows(ctx: Context, frame, label, *, key: str, depends_on: tuple = ()) -> None:
+    """A long table's first rows (labelled for a reader by `label`, built once per filter state and page choices),
+    and a note when some are left out."""
+    shown, note = decimate.first_rows(frame)
+    ui.table(lambda: label(shown), ctx, key=key, depends_on=depends_on)
+    if note:
+        st.caption(note)
 
 
 def render(ctx: Context) -> None:
@@ -114,9 +123,10 @@ def render(ctx: Context) -> None:
             if answer.egger is not None:
                 st.subheader("Small-study effects")
                 ui.chart(
-                    charts.build_funnel_plot(answer.rows, answer.pooled),
+                    lambda: charts.build_funnel_plot(answer.rows, answer.pooled),
                     ctx,
                     key="funnel",
+                    depends_on=(settings, chosen),
                     alt=f"Funnel plot for {chosen} (k = {answer.egger.k}).",
                     data=answer.rows[["study", "y", "v"]],
                 )
@@ -151,11 +161,8 @@ def render(ctx: Context) -> None:
         )
         if box.open:
             with box:
-                ui.table(
-                    lambda: atlas_tables.labelled_set_aside(evidence.set_aside),
-                    ctx,
-                    key="set_aside",
-                    depends_on=(settings,),
+                _first_rows(
+                    ctx, evidence.set_aside, atlas_tables.labelled_set_aside, key="set_aside", depends_on=(settings,)
                 )
 
     # --- Correlations ----------------------------------------------------------------------------------
@@ -179,7 +186,8 @@ def render(ctx: Context) -> None:
                 lambda funnel=funnel: charts.build_funnel_plot(funnel.rows, funnel.pooled),
                 ctx,
                 key=f"funnel_{funnel.key}",
-                alt=f"Funnel plot for {funnel.question} (Fisher's z, k = {len(funnel.rows)}).",
+                alt=f"Funnel plot for {funnel.question} (Fisher's z, k = {len(funnel.rows)}). "
+                + decimate.sample_note(len(funnel.rows), what="studies"),
                 data=funnel.rows,
                 depends_on=(settings,),
             )
@@ -201,9 +209,10 @@ def render(ctx: Context) -> None:
             if shown.empty:
                 st.caption("None under these filters.")
             else:
-                ui.table(
-                    lambda: atlas_tables.labelled_correlations(shown[shown["k"] >= 2]),
+                _first_rows(
                     ctx,
+                    shown[shown["k"] >= 2],
+                    atlas_tables.labelled_correlations,
                     key="correlations",
                     depends_on=(settings,),
                 )
@@ -215,17 +224,14 @@ def render(ctx: Context) -> None:
     if ratios.empty:
         st.info("No hazard, odds or risk ratio with a recorded contrast and a 95% CI under these filters.")
     else:
-        ui.table(lambda: atlas_tables.labelled_ratios(ratios), ctx, key="ratios", depends_on=(settings,))
+        _first_rows(ctx, ratios, atlas_tables.labelled_ratios, key="ratios", depends_on=(settings,))
     unpooled = ui.shared(ctx, "unpooled_ratios", lambda: answers.unpooled_ratios(evidence), (settings,))
     if not unpooled.empty:
         box = ui.lazy_expander(f"Ratios not pooled ({len(unpooled)}), and why", "open_ratios_unpooled")
         if box.open:
             with box:
-                ui.table(
-                    lambda: atlas_tables.labelled_unpooled_ratios(unpooled),
-                    ctx,
-                    key="ratios_unpooled",
-                    depends_on=(settings,),
+                _first_rows(
+                    ctx, unpooled, atlas_tables.labelled_unpooled_ratios, key="ratios_unpooled", depends_on=(settings,)
                 )
 
     # --- Published meta-analyses ---------------------------------------------------------------------------
@@ -245,20 +251,29 @@ def render(ctx: Context) -> None:
     st.header("Harvest plot: what direction did each study's findings go?")
     all_findings = ctx.filtered.findings
     if not ui.nothing_left(ctx, all_findings, "findings"):
-        families = {code: COMPARISON_FAMILY[code] for code in charts.families_present(all_findings)}
+        present = ui.shared(ctx, "families_present", lambda: charts.families_present(all_findings))
+        families = {code: COMPARISON_FAMILY[code] for code in present}
         first = "cases_vs_controls" if "cases_vs_controls" in families else next(iter(families))
         harvest_family = ui.url_choice("harvest_family", families, first, "Comparison family shown")
-        findings = charts.of_family(all_findings, harvest_family)
+        findings = ui.shared(
+            ctx, "harvest_findings", lambda: charts.of_family(all_findings, harvest_family), (harvest_family,)
+        )
         if len(findings) > charts.MAX_HARVEST_MARKS:
             st.caption(
                 f"{len(findings)} findings are too many for one mark each; each cell shows counts of studies per "
                 "direction (narrow the filters for one mark per study)."
             )
-            matrix = charts.evidence_matrix(findings, ctx.tables.studies, "condition_group")
+            matrix = ui.shared(
+                ctx,
+                "harvest_matrix",
+                lambda: charts.evidence_matrix(findings, ctx.tables.studies, "condition_group"),
+                (harvest_family,),
+            )
             ui.chart(
-                charts.build_evidence_map(matrix, "condition_group"),
+                lambda: charts.build_evidence_map(matrix, "condition_group"),
                 ctx,
                 key="harvest_counts",
+                depends_on=(harvest_family,),
                 alt=f"Studies per disease, analyte and direction, from {len(findings)} findings.",
                 data=matrix,
             )
@@ -310,22 +325,28 @@ def render(ctx: Context) -> None:
             key="forest",
             depends_on=(settings,),
             alt=f"Forest plot of Hedges' g (cases minus controls) for {len(effects)} comparisons in {len(strict)} strata; "
-            "the paper's own p-value is at the right.",
+            "the paper's own p-value is at the right. "
+            + decimate.largest_note(len(strict), decimate.MAX_FOREST_STRATA, "strata", "comparisons"),
             data=effects,
         )
         box = ui.lazy_expander("Strata within one kit", "open_strict_strata")
         if box.open:
             with box:
-                ui.table(
-                    lambda: atlas_tables.labelled(strict, "findings"), ctx, key="strict_strata", depends_on=(settings,)
+                _first_rows(
+                    ctx,
+                    strict,
+                    lambda f: atlas_tables.labelled(f, "findings"),
+                    key="strict_strata",
+                    depends_on=(settings,),
                 )
     if not evidence.comparisons.not_drawn.empty:
         box = ui.lazy_expander("Case–control pairs not drawn, and why", "open_not_drawn")
         if box.open:
             with box:
-                ui.table(
-                    lambda: atlas_tables.labelled_not_drawn(evidence.comparisons.not_drawn),
+                _first_rows(
                     ctx,
+                    evidence.comparisons.not_drawn,
+                    atlas_tables.labelled_not_drawn,
                     key="not_drawn",
                     depends_on=(settings,),
                 )

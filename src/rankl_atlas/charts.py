@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from rankl_atlas.decimate import MAX_FOREST_STRATA, largest, largest_note, sample_note, seeded_sample
 from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import (
     ANALYTE,
@@ -47,6 +48,24 @@ def _layout(fig: go.Figure, **kwargs) -> go.Figure:
         "legend": dict(orientation="h", yanchor="bottom", y=1.02, x=0),
     }
     fig.update_layout(**{**settings, **kwargs})
+    return fig
+
+
+def _say_sampled(fig: go.Figure, total: int) -> go.Figure:
+    """When a chart draws a sample of its total rows (decimate.seeded_sample), say so in a line above it."""
+    return _note_above(fig, sample_note(total))
+
+
+def _note_above(fig: go.Figure, note: str) -> go.Figure:
+    """A note on what the chart leaves out, in a line above it ('' draws nothing)."""
+    if note:
+        fig.update_layout(
+            title=dict(
+                text=note, x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top",
+                pad=dict(t=6), font=dict(size=11, color="#555555"),
+            ),
+            margin=dict(t=(fig.layout.margin.t or 40) + 22),
+        )  # fmt: skip
     return fig
 
 
@@ -298,7 +317,7 @@ def findings_in_cell(
 
 def families_present(findings: pd.DataFrame) -> list[str]:
     """The comparison families the findings hold, in vocabulary order."""
-    seen = set(findings["comparison_family"].dropna())
+    seen = set(findings["comparison_family"].dropna().unique())  # unique first: iterating 100 000s of rows is slow
     return [code for code in COMPARISON_FAMILY if code in seen]
 
 
@@ -538,15 +557,26 @@ def log_ticks(low: float, high: float) -> list[float]:
 def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go.Figure:
     """Reported group values of one analyte in one unit on a log axis, by assay; cases vs controls by colour."""
     units = rows["axis_unit"] if "axis_unit" in rows else rows["unit"]  # ng/L and pg/mL share one axis
-    part = rows[(rows["analyte"] == analyte) & (units == unit)]
-    origin = part["origin"] if "origin" in part else pd.Series(ORIGIN_ATLAS, index=part.index)
-    fig = go.Figure()
     columns = ["measurement_id", "study", "group_label", "statistic", "spread_kind", "n", "unit_label"]
+    used = [
+        *columns,
+        "assay",
+        "group_role",
+        "value",
+        "err_plus",
+        "err_minus",
+        *(["origin"] if "origin" in rows else []),
+    ]
+    part = rows.loc[(rows["analyte"] == analyte) & (units == unit), used]  # only the columns drawn: fast subsets
+    strata = ["assay", "group_role", *(["origin"] if "origin" in part else [])]
+    shown = seeded_sample(part, by=strata)  # every assay, role and owner keeps points; the axis spans them all
+    origin = shown["origin"] if "origin" in shown else pd.Series(ORIGIN_ATLAS, index=shown.index)
+    fig = go.Figure()
     for role, mine in ((r, m) for r in GROUP_ROLE for m in (False, True)):
-        sub = part[(part["group_role"] == role) & ((origin == ORIGIN_VISITOR) == mine)]
+        sub = shown[(shown["group_role"] == role) & ((origin == ORIGIN_VISITOR) == mine)]
         if sub.empty:
             continue
-        trace = go.Scattergl if len(part) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
+        trace = go.Scattergl if len(shown) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
         fig.add_trace(
             trace(
                 x=sub["assay"],
@@ -580,7 +610,7 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
         title=f"{ANALYTE[analyte]} ({UNIT[unit]}, as published)",
     )
     fig.update_xaxes(title="Assay vendor · analyte form")
-    return _layout(fig, height=420, scattermode="group", legend_title_text="Group")
+    return _say_sampled(_layout(fig, height=420, scattermode="group", legend_title_text="Group"), len(part))
 
 
 # --- Synthesis: harvest plot and forest plot ---------------------------------------------------
@@ -679,21 +709,25 @@ def build_harvest_plot(rows: pd.DataFrame) -> go.Figure:
         )
     grid.draw(fig, column_labels_on_top=False)
     fig.update_xaxes(showticklabels=False)  # the analyte names stand over their columns, above the direction marks
+    titles = []  # collected and set in one layout pass (add_annotation validates the whole list each time)
     for analyte, name in MAP_ANALYTES.items():
-        fig.add_annotation(
+        titles.append(dict(
             x=grid.x_of(analyte), y=1.0, yref="paper", yanchor="bottom", yshift=22, text=f"<b>{name}</b>",
             showarrow=False, font=dict(size=12),
-        )  # fmt: skip
+        ))  # fmt: skip
         for cls in CLASS_ORDER:
-            fig.add_annotation(
-                x=grid.x_of(analyte) + CLASS_OFFSET[cls],
-                y=1.0,
-                yref="paper",
-                yanchor="bottom",
-                text=HARVEST_TITLES[cls],
-                showarrow=False,
-                font=dict(size=14),
+            titles.append(
+                dict(
+                    x=grid.x_of(analyte) + CLASS_OFFSET[cls],
+                    y=1.0,
+                    yref="paper",
+                    yanchor="bottom",
+                    text=HARVEST_TITLES[cls],
+                    showarrow=False,
+                    font=dict(size=14),
+                )
             )
+    fig.update_layout(annotations=titles)
     return _layout(
         fig,
         height=max(320, 64 * len(grid.row_codes) + 190),
@@ -747,8 +781,11 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
     Derived rows (means and SDs estimated from medians) are open squares; discordant ones (their CI disagrees
     with the paper's own test) are grey. The paper's own p-value is in the hover and at the right margin.
     """
+    total_strata = len(pooled)
+    pooled = largest(pooled, "comparisons", MAX_FOREST_STRATA)
     lines = forest_rows(effects, pooled)
     fig = go.Figure()
+    p_labels = []  # the paper's p at the right margin, set in one layout pass at the end
     comparisons = [line for line in lines if line.kind == "comparison"]
     columns = [
         "comparison_id",
@@ -814,10 +851,11 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
                 columns,
             ),
         )
-        for line, text in zip(chosen, rows["paper"], strict=True):
-            fig.add_annotation(
-                x=1.0, xref="paper", xanchor="left", y=line.y, text=text, showarrow=False, font=dict(size=11)
-            )
+        p_labels += [
+            dict(x=1.0, xref="paper", xanchor="left", y=line.y, text=text, showarrow=False, font=dict(size=11))
+            for line, text in zip(chosen, rows["paper"], strict=True)
+        ]
+    fig.update_layout(annotations=p_labels)
     pooled_lines = [line for line in lines if line.kind == "pooled"]
     if pooled_lines:
         rows = pd.DataFrame([line.data for line in pooled_lines])
@@ -851,12 +889,13 @@ def build_forest_plot(effects: pd.DataFrame, pooled: pd.DataFrame) -> go.Figure:
         automargin=True,
     )
     fig.update_xaxes(title="Hedges' g, 95% CI", zeroline=False)
-    return _layout(
+    figure = _layout(
         fig,
         height=max(320, 30 * bottom + 160),
         margin=dict(l=10, r=80, t=90, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, font=dict(size=11)),  # above: no empty gap
     )
+    return _note_above(figure, largest_note(total_strata, MAX_FOREST_STRATA, "strata", "comparisons"))
 
 
 def _unresolved(row: dict) -> bool:
@@ -932,7 +971,9 @@ def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
     """Funnel plot: each study's effect against its standard error (inverted axis), with the pooled estimate
     and its pseudo 95% limits (estimate ± 1.96·SE)."""
     se = np.sqrt(rows["v"].astype(float))
-    top = float(se.max()) * 1.05 if len(se) else 1.0
+    top = float(se.max()) * 1.05 if len(se) else 1.0  # the funnel spans every study, drawn or not
+    total, rows = len(rows), seeded_sample(rows)
+    se = np.sqrt(rows["v"].astype(float))
     fig = go.Figure()
     grid = np.linspace(0, top, 30)
     for sign in (-1, 1):
@@ -944,7 +985,7 @@ def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
     fig.add_vline(x=pooled.estimate, line=dict(color="#D55E00"))
     fig.update_yaxes(title="Standard error", autorange="reversed")
     fig.update_xaxes(title="Effect (analysis scale)")
-    return _layout(fig, height=360, margin=dict(l=10, r=10, t=30, b=10))
+    return _say_sampled(_layout(fig, height=360, margin=dict(l=10, r=10, t=30, b=10)), total)
 
 
 def _wrap(text: str, width: int = 34) -> str:
@@ -1055,18 +1096,20 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
         )
     )
     labelled = len(part) <= 25
+    shown = seeded_sample(part, by=["kit", "healthy", *(["origin"] if "origin" in part else [])])
+    row_of = {kit: i for i, kit in enumerate(order)}
     for healthy, name, colour, offset in (
         (True, "Healthy / control groups", "#009E73", -0.15),
         (False, "Disease groups", "#D55E00", 0.15),
     ):
-        sub = part[part["healthy"] == healthy]
+        sub = shown[shown["healthy"] == healthy]
         if sub.empty:
             continue
-        trace = go.Scattergl if len(part) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
+        trace = go.Scattergl if len(shown) > WEBGL_POINTS else go.Scatter  # WebGL keeps thousands of points fast
         fig.add_trace(
             trace(
                 x=sub["value_pmol_l"],
-                y=[order.index(k) + offset for k in sub["kit"]],
+                y=[row_of[k] + offset for k in sub["kit"]],
                 mode="markers+text" if labelled else "markers",
                 text=sub["study"].astype(str).str.slice(0, 18) + ": " + sub["group_label"].astype(str).str.slice(0, 18),
                 textposition="top center",
@@ -1088,13 +1131,23 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
         )
     lods = kit_lod_pmol_l(assays)
     kit_of_id = part.dropna(subset=["assay_id"]).drop_duplicates("kit").set_index("kit")["assay_id"]
-    for kit, assay_id in kit_of_id.items():
-        if assay_id in lods.index:
-            i = order.index(kit)
-            fig.add_shape(
-                type="rect", y0=i - 0.45, y1=i + 0.45, x0=1e-9, x1=lods[assay_id], xref="x", yref="y",
-                fillcolor="#BBBBBB", opacity=0.35, line_width=0, layer="below",
-            )  # fmt: skip
+    bands = [
+        dict(
+            type="rect",
+            y0=row_of[kit] - 0.45,
+            y1=row_of[kit] + 0.45,
+            x0=1e-9,
+            x1=lods[assay_id],
+            xref="x",
+            yref="y",
+            fillcolor="#BBBBBB",
+            opacity=0.35,
+            line_width=0,
+            layer="below",
+        )  # fmt: skip
+        for kit, assay_id in kit_of_id.items()
+        if assay_id in lods.index
+    ]
     if len(part):
         ticks = log_ticks(float(part["value_pmol_l"].min()), float(part["value_pmol_l"].max()))
         fig.update_xaxes(
@@ -1107,17 +1160,28 @@ def build_talk_figure(rows: pd.DataFrame, analyte: str, assays: pd.DataFrame) ->
     fig.update_yaxes(
         tickvals=list(range(len(order))), showticklabels=False, range=[len(order) - 0.5, -0.6], showgrid=False
     )
-    for i, kit in enumerate(order):  # each kit's name over its row, inside the plot: the plot keeps a phone's width
-        fig.add_annotation(
-            x=0, xref="paper", xanchor="left", y=i - 0.3, yanchor="bottom", text=str(kit), showarrow=False,
-            font=dict(size=11, color="#444444"), bgcolor="rgba(255,255,255,0.7)",
+    names = [  # each kit's name over its row, inside the plot: the plot keeps a phone's width
+        dict(
+            x=0,
+            xref="paper",
+            xanchor="left",
+            y=i - 0.3,
+            yanchor="bottom",
+            text=str(kit),
+            showarrow=False,
+            font=dict(size=11, color="#444444"),
+            bgcolor="rgba(255,255,255,0.7)",
         )  # fmt: skip
-    return _layout(
+        for i, kit in enumerate(order)
+    ]
+    fig.update_layout(shapes=bands, annotations=names)  # one validation pass, not one per kit
+    figure = _layout(
         fig,
         height=max(260, 70 * len(order) + 160),
         margin=dict(l=10, r=10, t=50, b=10),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0, title_text=""),
     )
+    return _say_sampled(figure, len(part))
 
 
 # --- Coverage: PRISMA 2020 flow and saturation curve ---------------------------------------------------------

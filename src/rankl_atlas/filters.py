@@ -468,19 +468,26 @@ def apply_filters(tables: Tables, f) -> Tables:
     a kept finding. The analyte filter reads the study's list of analytes measured, and keeps the rows of
     that analyte (and ratio findings).
     """
-    studies = tables.studies[_study_mask(tables.studies, f)]
+    studies = _kept(tables.studies, _study_mask(tables.studies, f))
     ids = studies["study_id"]
-    measurements = tables.measurements[
-        _in_ids(tables.measurements["study_id"], ids) & _row_mask(tables.measurements, f, ("rows",))
-    ]
-    findings = tables.findings[
-        _in_ids(tables.findings["study_id"], ids) & _row_mask(tables.findings, f, ("rows", "findings"))
-    ]
+    measurements = _kept(
+        tables.measurements,
+        _in_ids(tables.measurements["study_id"], ids) & _row_mask(tables.measurements, f, ("rows",)),
+    )
+    findings = _kept(
+        tables.findings,
+        _in_ids(tables.findings["study_id"], ids) & _row_mask(tables.findings, f, ("rows", "findings")),
+    )
     finding_filter = any(f.is_active(s.param) for s in FILTER_SPECS if s.level == "findings")
     row_filter = any(f.is_active(s.param) for s in FILTER_SPECS if s.level == "rows")
     if finding_filter:
-        measurements = measurements[_in_ids(measurements["study_id"], findings["study_id"])]
+        measurements = _kept(measurements, _in_ids(measurements["study_id"], findings["study_id"]))
     if finding_filter or row_filter:
         with_rows = pd.concat([measurements["study_id"], findings["study_id"]])
-        studies = studies[_in_ids(studies["study_id"], with_rows)]
+        studies = _kept(studies, _in_ids(studies["study_id"], with_rows))
     return Tables(studies, measurements, findings, tables.assays, tables.meta_analyses)
+
+
+def _kept(frame: pd.DataFrame, mask: pd.Series) -> pd.DataFrame:
+    """The rows the mask keeps; the frame itself (not a copy) when it keeps all (frames are never modified)."""
+    return frame if bool(mask.all()) else frame[mask]

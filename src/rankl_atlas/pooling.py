@@ -134,7 +134,7 @@ def subgroup_test(rows: pd.DataFrame, by: str, method: str = "dl", y: str = "y",
     """Pool each subgroup with its own τ², then Q_between = Σ (θ_j − θ̄)² / SE_j² on J − 1 df (Borenstein et al.
     2009, ch. 19; the Cochrane 'test for subgroup differences'). Subgroups of one study enter with that study."""
     parts = []
-    for name, part in rows.groupby(by, sort=True, dropna=False):
+    for name, part in rows[[by, y, v]].groupby(by, sort=True, dropna=False):  # only the columns used: fast splits
         result = pool(part[y], part[v], method)
         parts.append({"subgroup": name, **result.as_dict()})
     table = pd.DataFrame(parts)
@@ -152,12 +152,12 @@ def leave_one_out(rows: pd.DataFrame, label: str, method: str = "dl", y: str = "
     out = []
     if len(rows) < 3:
         return pd.DataFrame(columns=["left_out", "k", "estimate", "ci_low", "ci_high", "i2_percent"])
+    effects, variances, labels = rows[y].to_numpy(dtype=float), rows[v].to_numpy(dtype=float), rows[label].tolist()
     for i in range(len(rows)):
-        rest = rows.drop(rows.index[i])
-        result = pool(rest[y], rest[v], method)
+        result = pool(np.delete(effects, i), np.delete(variances, i), method)
         out.append(
             {
-                "left_out": rows[label].iloc[i],
+                "left_out": labels[i],
                 "k": result.k,
                 "estimate": result.estimate,
                 "ci_low": result.ci_low,

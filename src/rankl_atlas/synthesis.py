@@ -499,11 +499,14 @@ def paper_significant(p_value: float | None, p_text: str | None) -> bool | None:
     return None if printed is None else printed.significant
 
 
-def two_sample_p(mean1, sd1, n1, mean2, sd2, n2) -> tuple[float, float]:
-    """Two-sided p of Student's pooled-SD t-test and of Welch's t-test from group summaries (scipy)."""
+def two_sample_p(mean1, sd1, n1, mean2, sd2, n2):
+    """Two-sided p of Student's pooled-SD t-test and of Welch's t-test from group summaries (scipy): floats for
+    one comparison, arrays for arrays of them."""
     student = ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=True).pvalue
     welch = ttest_ind_from_stats(mean1, sd1, n1, mean2, sd2, n2, equal_var=False).pvalue
-    return float(student), float(welch)
+    if np.ndim(student) == 0:
+        return float(student), float(welch)
+    return np.asarray(student, dtype=float), np.asarray(welch, dtype=float)
 
 
 def p_consistent(computed: float, printed: PrintedP) -> bool:
@@ -561,37 +564,74 @@ def match_paper_tests(effects: pd.DataFrame, findings: pd.DataFrame | None) -> p
 
     Returns effects' index with finding_id, p_value, p_text and direction (empty where none matched).
     """
-    out = pd.DataFrame(
-        {"finding_id": "", "p_value": np.nan, "p_text": "", "direction": ""}, index=effects.index
-    ).astype({"finding_id": object, "p_text": object, "direction": object})
     if findings is None or findings.empty or effects.empty:
-        return out
+        return _paper_tests_frame([None] * len(effects), effects.index)
     family = findings["comparison_family"] if "comparison_family" in findings else findings["comparison_type"]
     tests = findings[(family == "cases_vs_controls") | (findings["comparison_type"] == "case_vs_control")]
-    by_study = {key: part for key, part in tests.groupby(["study_id", "analyte"], sort=False)}
-    case_groups = effects.groupby(["study_id", "analyte"])["case_group"].agg(lambda s: list(dict.fromkeys(s)))
-    for i, row in effects.iterrows():
-        candidates = by_study.get((row["study_id"], row["analyte"]))
-        if candidates is None:
-            continue
-        total = float(row["n_case"] + row["n_control"])
-        chosen = candidates[candidates["n"].astype("Float64").astype(float) == total]
-        if len(chosen) != 1:
-            others = set().union(
-                *(_tokens(g) for g in case_groups[(row["study_id"], row["analyte"])] if g != row["case_group"])
-            )
-            own = _tokens(row["case_group"]) - others
-            named = candidates[[bool(own & _tokens(c)) for c in candidates["comparison"]]]
-            chosen = named if len(named) == 1 else candidates.iloc[0:0]
-        if chosen.empty and len(candidates) == 1 and len(case_groups[(row["study_id"], row["analyte"])]) == 1:
-            chosen = candidates
-        if len(chosen) == 1:
-            found = chosen.iloc[0]
-            out.at[i, "finding_id"] = found["finding_id"]
-            out.at[i, "p_value"] = np.nan if pd.isna(found["p_value"]) else float(found["p_value"])
-            out.at[i, "p_text"] = "" if pd.isna(found["p_text"]) else str(found["p_text"])
-            out.at[i, "direction"] = "" if pd.isna(found["direction"]) else str(found["direction"])
+    candidates_of = _candidate_tests(tests)
+    case_groups: dict[tuple, list[str]] = {}
+    for key, group in zip(_study_analyte(effects), effects["case_group"], strict=True):
+        case_groups.setdefault(key, [])
+        if group not in case_groups[key]:
+            case_groups[key].append(group)
+    totals = (effects["n_case"] + effects["n_control"]).astype(float)
+    found = [
+        _paper_test_of(candidates_of.get(key), float(total), group, case_groups[key])
+        for key, total, group in zip(_study_analyte(effects), totals, effects["case_group"], strict=True)
+    ]
+    return _paper_tests_frame(found, effects.index)
+
+
+def _paper_tests_frame(found: list[dict | None], index: pd.Index) -> pd.DataFrame:
+    """finding_id, p_value, p_text and direction of each matched finding (empty where none matched)."""
+    return pd.DataFrame(
+        {
+            "finding_id": [t["finding_id"] if t else "" for t in found],
+            "p_value": [t["p_value"] if t else np.nan for t in found],
+            "p_text": [t["p_text"] if t else "" for t in found],
+            "direction": [t["direction"] if t else "" for t in found],
+        },
+        index=index,
+    ).astype({"finding_id": object, "p_value": float, "p_text": object, "direction": object})
+
+
+def _study_analyte(frame: pd.DataFrame) -> list[tuple]:
+    """(study_id, analyte) of each row."""
+    return list(zip(frame["study_id"], frame["analyte"], strict=True))
+
+
+def _candidate_tests(tests: pd.DataFrame) -> dict[tuple, list[dict]]:
+    """(study_id, analyte) -> its case-vs-control findings in order, each as a plain record (n as float)."""
+    records = pd.DataFrame(
+        {
+            "finding_id": tests["finding_id"],
+            "n": tests["n"].astype("Float64").astype(float),
+            "comparison": tests["comparison"],
+            "p_value": tests["p_value"].astype("Float64").astype(float),
+            "p_text": tests["p_text"].astype(object).where(tests["p_text"].notna(), ""),
+            "direction": tests["direction"].astype(object).where(tests["direction"].notna(), ""),
+        }
+    ).to_dict("records")
+    out: dict[tuple, list[dict]] = {}
+    for key, record in zip(_study_analyte(tests), records, strict=True):
+        record["p_text"], record["direction"] = str(record["p_text"]), str(record["direction"])
+        out.setdefault(key, []).append(record)
     return out
+
+
+def _paper_test_of(candidates: list[dict] | None, total: float, case_group: str, groups: list[str]) -> dict | None:
+    """The one candidate finding that tests this case group (see match_paper_tests), or None."""
+    if not candidates:
+        return None
+    chosen = [c for c in candidates if c["n"] == total]
+    if len(chosen) != 1:
+        others = set().union(*(_tokens(g) for g in groups if g != case_group))
+        own = _tokens(case_group) - others
+        named = [c for c in candidates if own & _tokens(c["comparison"])]
+        chosen = named if len(named) == 1 else []
+    if not chosen and len(candidates) == 1 and len(groups) == 1:
+        chosen = candidates
+    return chosen[0] if len(chosen) == 1 else None
 
 
 def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.DataFrame:
@@ -603,9 +643,9 @@ def _with_paper_p(effects: pd.DataFrame, findings: pd.DataFrame | None) -> pd.Da
     effects["paper_p_text"] = matched["p_text"].where(matched["p_text"] != "", "")
     columns = ("mean_case", "sd_case", "n_case", "mean_control", "sd_control", "n_control")
     with np.errstate(invalid="ignore", divide="ignore"):
-        tests = [two_sample_p(*(float(r[c]) for c in columns)) for _, r in effects.iterrows()]
-    effects["p_student"] = [t[0] for t in tests]
-    effects["p_welch"] = [t[1] for t in tests]
+        student, welch = two_sample_p(*(effects[c].astype(float).to_numpy() for c in columns))
+    effects["p_student"] = student
+    effects["p_welch"] = welch
     effects["agreement"] = [
         agreement_with_paper(
             st, we, read_printed_p(None if np.isnan(pv) else pv, pt or None), d or None, g

@@ -99,7 +99,7 @@ def study_choice_labels(studies: pd.DataFrame) -> dict[str, str]:
 
 
 def _joined(values: pd.Series, vocabulary: str) -> str:
-    codes = [v for v in dict.fromkeys(values.dropna()) if v != "not_reported"]
+    codes = [v for v in dict.fromkeys(values.tolist()) if not pd.isna(v) and v != "not_reported"]
     return ", ".join(label(vocabulary, v) for v in codes)
 
 
