@@ -7,8 +7,10 @@ page is visited once to warm it, then opened in N fresh browser contexts (1280×
 the first ``[data-testid=stPlotlyChart] .main-svg`` attached (open → first chart) and to the script state
 notRunning (idle). The rounds alternate floor and atlas pages, so a busy moment on the machine hits both.
 Filter → chart: in one session per page, the sidebar disease multiselect gets one option, then is cleared
-(--changes times each way); each change is timed until the first chart's DOM has changed and the script state is
-notRunning (benchmarks/run.py section (c)). Targets: open → first chart ≤ 1.2× the floor, filter → chart ≤ 1.3×.
+(--changes times each way, the pages taking turns); each change is timed until the first chart's DOM has changed and
+the script state is notRunning (benchmarks/run.py section (c)). Targets: open → first chart ≤ 1.2× the floor,
+filter → chart ≤ 1.3× the floor. --before DIR adds the pages of another checkout (e.g. `git archive main`) to the
+same rounds, for a before/after comparison under the same load.
 """
 
 from __future__ import annotations
@@ -52,36 +54,42 @@ async def open_once(browser, url: str) -> tuple[float, float]:
     return chart, idle
 
 
-async def filter_times(browser, url: str, disease: str, changes: int) -> list[float]:
-    """Add the disease to the sidebar multiselect and clear it again, `changes` times each way, in one session."""
+async def open_session(browser, url: str):
+    """A fresh context on the page, its script finished."""
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     tab = await context.new_page()
     await tab.goto(url)
     await tab.wait_for_selector(FIRST_CHART, state="attached", timeout=60_000)
     await wait_for_app(tab)
-    times: list[float] = []
-    for _ in range(changes):
-        times += await toggle_disease(tab, disease, 60)
-    await context.close()
-    return times
+    return context, tab
 
 
 async def measure(targets: dict[str, str], disease: dict[str, str], runs: int, changes: int) -> dict:
-    """targets: name -> URL. Open times interleaved round by round (round 0 warms), then filter times per target."""
+    """targets: name -> URL. Open times round by round (round 0 warms), then filter times, alternating targets."""
     opened: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+    loads = []  # the 1-minute load average at each round
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
         for round_no in range(runs + 1):
+            loads.append(os.getloadavg()[0])
             for name, url in targets.items():
                 timing = await open_once(browser, url)
                 if round_no:
                     opened[name].append(timing)
-        filtered = {name: await filter_times(browser, url, disease[name], changes) for name, url in targets.items()}
+        # Filter → chart: one session per target, the changes also alternate between targets round by round.
+        sessions = {name: await open_session(browser, url) for name, url in targets.items()}
+        filtered: dict[str, list[float]] = {name: [] for name in targets}
+        for _ in range(changes):
+            loads.append(os.getloadavg()[0])
+            for name, (_, tab) in sessions.items():
+                filtered[name] += await toggle_disease(tab, disease[name], 60)  # add the disease, then clear it
+        for context, _ in sessions.values():
+            await context.close()
         await browser.close()
-    return {"open": opened, "filter": filtered}
+    return {"open": opened, "filter": filtered, "loads": loads}
 
 
-def report(results: dict, loads: list[tuple[float, ...]], runs: int, changes: int) -> str:
+def report(results: dict, runs: int, changes: int) -> str:
     med = statistics.median
     floor_open = med(c for c, _ in results["open"]["floor"])
     floor_filter = med(results["filter"]["floor"])
@@ -97,12 +105,13 @@ def report(results: dict, loads: list[tuple[float, ...]], runs: int, changes: in
         rows.append(
             f"| {name} | {chart:.2f} | {o_ratio:.2f}× | {idle:.2f} | {change:.2f} | {f_ratio:.2f}× | {verdict} |"
         )
-    load = ", ".join(f"{a:.2f}/{b:.2f}/{c:.2f}" for a, b, c in loads)
+    loads = results["loads"]
     return "\n".join(
         [
             f"Open → first chart: median of {runs} fresh contexts after one warm-up visit; filter → chart: median of "
-            f"{2 * changes} changes ({changes} add, {changes} clear) in one session. Load average (1/5/15 min) at "
-            f"start and end: {load}; {os.cpu_count()} cores.",
+            f"{2 * changes} changes ({changes} add, {changes} clear) in one session. 1-minute load average during "
+            f"the run: median {statistics.median(loads):.1f} (min {min(loads):.1f}, max {max(loads):.1f}) on "
+            f"{os.cpu_count()} cores.",
             "",
             f"| page | open → first chart (s) | ratio (≤ {OPEN_TARGET}×) | open → idle (s) | filter → chart (s) "
             f"| ratio (≤ {FILTER_TARGET}×) | open / filter target |",
@@ -123,7 +132,6 @@ def main(argv: list[str] | None = None) -> int:
 
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
     logs = Path(tempfile.mkdtemp(prefix="browser-bench-"))
-    loads = [os.getloadavg()]
     floor = start_server(logs, env=env, script="benchmarks/floor_app.py")
     atlas = start_server(logs, env=env)
     servers = [floor, atlas]
@@ -141,8 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             stop_server(server)
-    loads.append(os.getloadavg())
-    text = report(results, loads, args.runs, args.changes)
+    for name, opened in results["open"].items():
+        print(
+            f"{name}: open {[round(c, 2) for c, _ in opened]}, filter {[round(t, 2) for t in results['filter'][name]]}"
+        )
+    text = report(results, args.runs, args.changes)
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n", encoding="utf-8")
