@@ -84,7 +84,8 @@ def page_table(title: str, runs: dict[str, dict], floors: dict[str, dict]) -> st
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", default=",".join(p.key for p in PAGES), help="page keys (navigation.PAGES)")
-    parser.add_argument("--viewers", default="1,10,25,50,100")
+    parser.add_argument("--viewers", default="1,10,25,50,100", help="levels at a reader's pace")
+    parser.add_argument("--stress-viewers", default="1,10,25,50,100", help="levels under stress")
     parser.add_argument("--modes", default="reader,stress")
     parser.add_argument("--out", type=Path, default=ROOT / "tmp" / "load" / "pages")
     parser.add_argument("--markdown", type=Path, help="write the per-page tables into this file (markers)")
