@@ -24,7 +24,9 @@ data: $(VENV)/.installed
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py
-	for t in "benchmarks/floor_app.py / floor" "app.py / overview" "app.py /evidence-map evidence-map"; do set -- $$t; $(PY) benchmarks/loadgen.py --app $$1 --page $$2 --label "quick $$3" --viewers 1,10,25,50,100 --reruns 5 --think 0.5 --quiet-wait 4 --budget 240 --markdown docs/load.md || exit 1; done
+	$(PY) benchmarks/load_pages.py --stress-viewers 10,50,100 --markdown docs/load.md
+	PYTHONPATH=src:. $(PY) benchmarks/browser_bench.py --runs 7 --changes 5
+	$(PY) benchmarks/serve_bench.py --configs "1 direct,2 nginx" --rounds 2
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "RANKL Atlas needs Python >= 3.11"'

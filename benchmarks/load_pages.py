@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="reader,stress")
     parser.add_argument("--out", type=Path, default=ROOT / "tmp" / "load" / "pages")
     parser.add_argument("--markdown", type=Path, help="write the per-page tables into this file (markers)")
+    parser.add_argument("--render-only", action="store_true", help="write the tables from the JSON files in --out")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     modes = args.modes.split(",")
@@ -96,14 +97,17 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     results: dict[str, dict[str, dict]] = {"floor": {}}
     for mode in modes:
-        results["floor"][mode] = run_one(
-            ROOT / "benchmarks" / "floor_app.py", "/", mode, args.viewers, args.out, "floor"
-        )
+        if args.render_only:
+            for key in ["floor", *(page.key for page in pages)]:
+                results.setdefault(key, {})[mode] = json.loads((args.out / f"{key}-{mode}.json").read_text())
+            started = results["floor"][mode]["date"][:16] + " UTC"
+            continue
+        viewers = args.stress_viewers if mode == "stress" else args.viewers
+        floor_app = ROOT / "benchmarks" / "floor_app.py"
+        results["floor"][mode] = run_one(floor_app, "/", mode, viewers, args.out, "floor")
         for page in pages:
             path = "/" + (page.url_path or "")
-            results.setdefault(page.key, {})[mode] = run_one(
-                ROOT / "app.py", path, mode, args.viewers, args.out, page.key
-            )
+            results.setdefault(page.key, {})[mode] = run_one(ROOT / "app.py", path, mode, viewers, args.out, page.key)
     tables = {
         page.key: page_table(f"{page.title} (`/{page.url_path or ''}`), {started}", results[page.key], results["floor"])
         for page in pages
