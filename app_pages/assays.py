@@ -20,7 +20,7 @@ def render(ctx: Context) -> None:
     ui.count_line(ctx)
 
     st.header("Kit catalogue")
-    catalogue = atlas_tables.assay_catalogue(ctx.tables.assays)
+    catalogue = ui.shared(ctx, "catalogue", lambda: atlas_tables.assay_catalogue(ctx.tables.assays))
     if catalogue.empty:
         st.info("This data folder has no assay catalogue.", icon=":material/info:")
     else:
@@ -35,10 +35,9 @@ def render(ctx: Context) -> None:
     )
     st.header("Every reported value by kit, on one axis (the figure for a talk)")
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
-        for analyte, part in charts.by_analyte(rows):
+        parts = ui.shared(ctx, "talk_parts", lambda: _talk_parts(rows))
+        for analyte, part, spread, (kit_weight, generic_weight) in parts:
             st.subheader(ANALYTE[analyte])
-            spread = charts.healthy_spread(part)
-            kit_weight, generic_weight = atlas_tables.weights_used(part)
             weight = MOLECULAR_WEIGHTS[analyte]
             spread_text = (
                 f"Healthy/control medians differ {spread.between_kits:,.1f}-fold between {spread.kits} catalogued kits"
@@ -90,3 +89,11 @@ def render(ctx: Context) -> None:
             comparisons,
         )
     ui.downloads(ctx, {"measurements": ctx.filtered.measurements}, key="assays")
+
+
+def _talk_parts(rows):
+    """Per analyte: its rows, the healthy spread between kits and the weights used (once per filter state)."""
+    return [
+        (analyte, part, charts.healthy_spread(part), atlas_tables.weights_used(part))
+        for analyte, part in charts.by_analyte(rows)
+    ]

@@ -24,7 +24,8 @@ def render(ctx: Context) -> None:
         ctx, "concentration_rows", lambda: charts.concentration_rows(ctx.filtered.measurements, ctx.tables.studies)
     )
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
-        for (analyte, unit), part in rows.groupby(["analyte", "axis_unit"], sort=True):
+        parts = ui.shared(ctx, "concentration_parts", lambda: list(rows.groupby(["analyte", "axis_unit"], sort=True)))
+        for (analyte, unit), part in parts:
             shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
             st.subheader(f"{ANALYTE[analyte]} in {shown}")
             ui.chart(
@@ -47,7 +48,7 @@ def render(ctx: Context) -> None:
             "Relative units (Olink NPX, SomaScan RFU, arbitrary units), ratios and values printed without a unit: "
             "never converted, never drawn on a concentration axis, never pooled with concentrations."
         )
-        shown, note = decimate.first_rows(relative)
+        shown, note = ui.shared(ctx, "relative_shown", lambda: decimate.first_rows(relative))
         ui.table(shown, key="relative_values")
         if note:
             st.caption(note)
@@ -58,7 +59,7 @@ def render(ctx: Context) -> None:
     )
     if not undetectable.empty:
         st.subheader("Groups reported only as share undetectable")
-        shown, note = decimate.first_rows(undetectable)
+        shown, note = ui.shared(ctx, "undetectable_shown", lambda: decimate.first_rows(undetectable))
         ui.table(shown)
         if note:
             st.caption(note)
