@@ -159,7 +159,11 @@ async def main(args) -> int:
             f"with no think time for {args.duration:g} s per run, {args.rounds} round(s); {stamp}."
         )
         path = Path(args.markdown)
-        path.write_text(lg.replace_block(path.read_text(), args.label, f"{head}\n\n{table(rows)}\n\n{line}"))
+        path.write_text(
+            lg.replace_block(
+                path.read_text() if path.exists() else "", args.label, f"{head}\n\n{table(rows)}\n\n{line}"
+            )
+        )
     return 0
 
 
