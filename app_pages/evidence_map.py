@@ -23,7 +23,9 @@ def render(ctx: Context) -> None:
     VIEWS = {"condition_group": "Disease × analyte", "related_to": "Relates to × analyte"}
     findings = ctx.filtered.findings
     FAMILIES = ui.shared(
-        ctx, "families_present", lambda: {code: COMPARISON_FAMILY[code] for code in charts.families_present(findings)}
+        ctx,
+        "evidence_map_families",
+        lambda: {code: COMPARISON_FAMILY[code] for code in charts.families_present(findings)},
     )
 
     @ui.fragment(ctx)
@@ -36,7 +38,9 @@ def render(ctx: Context) -> None:
         family = ui.url_choice(
             "shown", FAMILIES, default, "Comparison family shown (each square: one family, one direction)"
         )
-        shown_findings = ui.shared(ctx, "family_findings", lambda: charts.of_family(findings, family), (family,))
+        shown_findings = ui.shared(
+            ctx, "evidence_map_family_findings", lambda: charts.of_family(findings, family), (family,)
+        )
         matrix = ui.shared(
             ctx,
             "evidence_matrix",
