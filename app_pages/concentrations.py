@@ -25,20 +25,26 @@ def render(ctx: Context) -> None:
     )
     if not ui.nothing_left(ctx, rows, "measurements with a value"):
         parts = ui.shared(ctx, "concentration_parts", lambda: list(rows.groupby(["analyte", "axis_unit"], sort=True)))
+        present = {analyte for (analyte, _), _ in parts}
+        analytes = [analyte for analyte in ANALYTE if analyte in present]  # RANKL first, as the schema orders them
+        tabs = ui.url_tabs("tab", {analyte: ANALYTE[analyte] for analyte in analytes})
         for (analyte, unit), part in parts:
-            shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
-            st.subheader(f"{ANALYTE[analyte]} in {shown}")
-            ui.chart(
-                lambda part=part, analyte=analyte, unit=unit: charts.build_concentration_chart(part, analyte, unit),
-                ctx,
-                key=f"conc_{analyte}_{unit}",
-                alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls coloured; "
-                "error bars as published: ± SD, ± SE, interquartile range or range (named in each point's hover). "
-                + decimate.sample_note(len(part)),
-                data=lambda part=part: atlas_tables.labelled(
-                    part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
-                ),
-            )
+            if not tabs[analyte].open:
+                continue  # one analyte's charts at a time: the others cost neither the server nor the browser
+            with tabs[analyte]:
+                shown = "pg/mL (= ng/L)" if (part["unit"] == "ng_l").any() else UNIT[unit]
+                st.subheader(f"{ANALYTE[analyte]} in {shown}")
+                ui.chart(
+                    lambda part=part, analyte=analyte, unit=unit: charts.build_concentration_chart(part, analyte, unit),
+                    ctx,
+                    key=f"conc_{analyte}_{unit}",
+                    alt=f"{len(part)} reported {ANALYTE[analyte]} values in {UNIT[unit]} by assay, cases and controls "
+                    "coloured; error bars as published: ± SD, ± SE, interquartile range or range (named in each point's "
+                    "hover). " + decimate.sample_note(len(part)),
+                    data=lambda part=part: atlas_tables.labelled(
+                        part.reindex(columns=atlas_tables.CONCENTRATION_COLUMNS), "measurements"
+                    ),
+                )
     relative = ui.shared(
         ctx, "relative_rows", lambda: charts.relative_rows(ctx.filtered.measurements, ctx.tables.studies)
     )

@@ -28,6 +28,8 @@ def render(ctx: Context) -> None:
         "contrast. Published meta-analyses of the same questions stand beside the atlas's estimates."
     )
     ui.count_line(ctx)
+    if ui.nothing_left(ctx, ctx.filtered.studies):
+        return
 
     METHODS = {"dl": "DerSimonian-Laird", "pm": "Paule-Mandel"}
     HK = {"off": "Wald (z)", "on": "Hartung-Knapp (t)"}
@@ -59,7 +61,21 @@ def render(ctx: Context) -> None:
         (settings,),
     )
 
-    # --- Cases vs controls ---------------------------------------------------------------------------
+    tabs = ui.url_tabs("tab", {code: label for code, (label, _) in SECTIONS.items()})
+    for code, (_, draw) in SECTIONS.items():
+        if tabs[code].open:  # one section at a time: the others cost neither the server nor the browser
+            with tabs[code]:
+                draw(ctx, evidence, settings)
+
+    box = ui.lazy_expander("Methods, units and sources", "open_methods")
+    if box.open:
+        with box:
+            st.markdown(synthesis.METHODS_TEXT)
+            ui.table(synthesis.molecular_weight_table, ctx, key="weights")
+
+
+def _cases_vs_controls(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """Pooled case–control answers, the opened question's forest, sensitivity and funnel, and what was set aside."""
     st.header("Cases versus controls: pooled across kits")
     table = evidence.smd_table
     options = answers.pooled_questions(table)
@@ -165,7 +181,10 @@ def render(ctx: Context) -> None:
                     ctx, evidence.set_aside, atlas_tables.labelled_set_aside, key="set_aside", depends_on=(settings,)
                 )
 
-    # --- Correlations ----------------------------------------------------------------------------------
+
+def _serum_vs_bone(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """Pooled correlations of serum RANKL/OPG with bone density and turnover, with their funnels."""
+    method = settings.method
     st.header("Does serum mirror bone? Pooled correlations")
     if evidence.mirror.empty:
         st.info("No correlation of serum RANKL, OPG or their ratio with BMD or turnover markers under these filters.")
@@ -218,7 +237,9 @@ def render(ctx: Context) -> None:
                 )
                 st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
 
-    # --- Ratios ------------------------------------------------------------------------------------------
+
+def _prognostic_ratios(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """Hazard, odds and risk ratios pooled within one contrast, and those not pooled."""
     st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
     ratios = evidence.ratios
     if ratios.empty:
@@ -234,7 +255,10 @@ def render(ctx: Context) -> None:
                     ctx, unpooled, atlas_tables.labelled_unpooled_ratios, key="ratios_unpooled", depends_on=(settings,)
                 )
 
-    # --- Published meta-analyses ---------------------------------------------------------------------------
+
+def _published_meta_analyses(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """Published meta-analyses beside the atlas's own estimates."""
+    table = evidence.smd_table
     st.header("Published meta-analyses beside the atlas")
     beside = ui.shared(
         ctx,
@@ -247,7 +271,9 @@ def render(ctx: Context) -> None:
     else:
         ui.table(lambda: atlas_tables.labelled_published(beside), ctx, key="published", depends_on=(settings,))
 
-    # --- Harvest plot -------------------------------------------------------------------------------------
+
+def _harvest_plot(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """The direction of every study's findings in one comparison family."""
     st.header("Harvest plot: what direction did each study's findings go?")
     all_findings = ctx.filtered.findings
     if not ui.nothing_left(ctx, all_findings, "findings"):
@@ -304,7 +330,10 @@ def render(ctx: Context) -> None:
                 ],
             )
 
-    # --- Every comparison, one kit at a time (strict) ---------------------------------------------------------
+
+def _within_one_kit(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+    """Every case–control comparison pooled strictly within one kit, form and unit, and the pairs not drawn."""
+    method = settings.method
     st.header("Every case–control comparison, within one kit (strict)")
     effects = evidence.comparisons.effects
     if effects.empty:
@@ -351,8 +380,13 @@ def render(ctx: Context) -> None:
                     depends_on=(settings,),
                 )
 
-    box = ui.lazy_expander("Methods, units and sources", "open_methods")
-    if box.open:
-        with box:
-            st.markdown(synthesis.METHODS_TEXT)
-            ui.table(synthesis.molecular_weight_table, ctx, key="weights")
+
+#: The page's sections, one tab each (URL code → tab label, drawing function); the first opens by default.
+SECTIONS = {
+    "answers": ("Cases vs controls", _cases_vs_controls),
+    "mirror": ("Serum vs bone", _serum_vs_bone),
+    "ratios": ("Prognostic ratios", _prognostic_ratios),
+    "published": ("Published meta-analyses", _published_meta_analyses),
+    "harvest": ("Harvest plot", _harvest_plot),
+    "strict": ("Within one kit", _within_one_kit),
+}

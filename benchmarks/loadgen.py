@@ -59,6 +59,15 @@ FINISHED_OK = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RU
 # ------------------------------------------------------------------------------------------------ small helpers
 
 
+def think_time(think: float, jitter: float, rng: random.Random) -> float:
+    """Seconds a viewer waits before the next change: ``think`` scaled by a uniform factor in [1-jitter, 1+jitter]."""
+    return think * rng.uniform(1 - jitter, 1 + jitter) if jitter else think
+
+
+def jitter_text(jitter: float) -> str:
+    return f" ± {jitter:.0%}" if jitter else ""
+
+
 def percentile(values: list[float], p: float) -> float | None:
     """The p-th percentile with linear interpolation between closest ranks (numpy's default); None if empty."""
     if not values:
@@ -458,6 +467,7 @@ def other_cores(a: tuple, b: tuple) -> float:
 class Level:
     viewers: int
     rerun_ms: list[float] = field(default_factory=list)
+    rerun_at_s: list[float] = field(default_factory=list)  # when each change was sent, seconds into the level
     open_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     server_cpu_s: float = 0.0
@@ -534,7 +544,8 @@ async def measure(port: int, pid: int | list[int], n: int, args) -> Level:
         except (ViewerError, ValueError, KeyError) as err:
             level.errors.append(f"setup {err}")
             return
-        await asyncio.sleep(random.Random(i).uniform(0, args.think))  # viewers do not act in lockstep
+        pace = random.Random(i)
+        await asyncio.sleep(pace.uniform(0, args.think))  # viewers do not act in lockstep
         for k in range(args.reruns):
             if args.duration and time.monotonic() - changes_from > args.duration:
                 return  # a soak: enough changes for this run
@@ -542,12 +553,14 @@ async def measure(port: int, pid: int | list[int], n: int, args) -> Level:
                 level.errors.append(f"level timeout: {args.reruns - k} change(s) not made")
                 return
             try:
+                sent = time.monotonic() - changes_from
                 level.rerun_ms.append(1000 * await v.change(wid, plan[k % 2]))
+                level.rerun_at_s.append(round(sent, 3))
             except ViewerError as err:
                 level.errors.append(f"rerun {err}")
                 return  # a viewer whose run timed out or whose socket closed stops
             if k < args.reruns - 1:
-                await asyncio.sleep(args.think)
+                await asyncio.sleep(think_time(args.think, args.jitter, pace))
 
     sampler = asyncio.create_task(sample_rss())
     try:
@@ -653,7 +666,7 @@ def describe(args) -> str:
     )
     return (
         f"**{args.label}**: `{Path(args.app).name if args.app else args.url}` page `{args.page}`, {args.reruns} changes of `{args.widget}` per "
-        f"viewer, think {args.think:g} s; {extras or 'no extra server settings'}; "
+        f"viewer, think {args.think:g} s{jitter_text(args.jitter)}; {extras or 'no extra server settings'}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
     )
 
@@ -673,7 +686,7 @@ async def main(args) -> int:
         level = await run_level(n, args, env)
         rows.append(level.summary())
         raw.append(
-            {"viewers": n, "rerun_ms": level.rerun_ms, "open_ms": level.open_ms, "rss_series": level.rss_series,
+            {"viewers": n, "rerun_ms": level.rerun_ms, "rerun_at_s": level.rerun_at_s, "open_ms": level.open_ms, "rss_series": level.rss_series,
              "errors": level.errors[:50]}
         )  # fmt: skip
         print(markdown_table(rows[-1:]).splitlines()[-1] if len(rows) > 1 else markdown_table(rows[-1:]), flush=True)
@@ -682,7 +695,7 @@ async def main(args) -> int:
     if args.json:
         meta = {
             "label": args.label, "app": args.app, "page": args.page, "widget": args.widget, "option": args.option,
-            "reruns": args.reruns, "think_s": args.think, "server_args": args.server_arg, "env": args.env,
+            "reruns": args.reruns, "think_s": args.think, "jitter": args.jitter, "server_args": args.server_arg, "env": args.env,
             "gc_threshold": args.gc_threshold, "cores": os.cpu_count(), "python": platform.python_version(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }  # fmt: skip
@@ -707,6 +720,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--viewers", default="1,10,25,50,100", help="comma-separated concurrent viewer counts")
     p.add_argument("--reruns", type=int, default=10, help="widget changes per viewer")
     p.add_argument("--think", type=float, default=0.5, help="seconds between one change finishing and the next")
+    p.add_argument(
+        "--jitter",
+        type=float,
+        default=0.0,
+        help="each think time is drawn from think x [1-J, 1+J] (seeded per viewer); 0: fixed. Fixed think times "
+        "let viewers drift into lockstep over minutes (runs that overlap finish together), which a soak should avoid",
+    )
     p.add_argument("--widget", default="disease", help="key of the multiselect to toggle")
     p.add_argument("--option", help="option to add and remove (default: the first one not selected)")
     p.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag (repeatable)")
@@ -724,6 +744,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.reruns < 1 or args.think < 0:
         p.error("--reruns must be >= 1 and --think >= 0")
+    if not 0 <= args.jitter <= 1:
+        p.error("--jitter must be between 0 and 1")
     if bool(args.app) == bool(args.url):
         p.error("give one of --app (a fresh server per level) or --url (a running server)")
     if args.url:

@@ -70,6 +70,12 @@ def run_app(
     return at
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open a page's tab (ui.url_tabs) by its label, as a reader clicking it, and rerun."""
+    at.session_state["tab"] = label
+    return at.run()
+
+
 def count_caption(at: AppTest) -> str:
     """The 'Filters keep N of M studies' line."""
     return next(c.value for c in at.caption if c.value.startswith("Filters keep"))

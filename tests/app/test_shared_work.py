@@ -47,11 +47,13 @@ def test_a_second_viewer_of_the_synthesis_page_reuses_its_answer_table(monkeypat
 
 def test_a_closed_section_builds_nothing_and_opening_it_shows_its_table(monkeypatch):
     builds = counting(monkeypatch, atlas_tables, "labelled_not_drawn")
-    closed = run_app("synthesis", {"disease": ["multiple_myeloma"]})
+    closed = run_app("synthesis", {"disease": ["multiple_myeloma"], "tab": ["strict"]})
     assert builds[0] == 0
     assert not any("Not drawn because" in d.value.columns for d in closed.dataframe)
     assert any(e.label == "Case–control pairs not drawn, and why" for e in closed.expander)
-    opened = run_app("synthesis", {"disease": ["multiple_myeloma"]}, open_sections=("open_not_drawn",))
+    opened = run_app(
+        "synthesis", {"disease": ["multiple_myeloma"], "tab": ["strict"]}, open_sections=("open_not_drawn",)
+    )
     assert any("Not drawn because" in d.value.columns for d in opened.dataframe)
 
 
@@ -90,3 +92,23 @@ def test_reset_all_filters_also_resets_a_filter_in_the_closed_section():
     assert "Study kind" in count_caption(at)
     at.button(key="reset_filters").click().run()
     assert "Study kind" not in count_caption(at) and "kind" not in at.query_params
+
+
+def test_concentrations_draw_one_analyte_at_a_time_and_a_link_opens_the_analyte_it_names(monkeypatch):
+    st.cache_resource.clear()
+    analytes = []
+    original = charts.build_concentration_chart
+
+    def recording(part, analyte, unit):
+        analytes.append(analyte)
+        return original(part, analyte, unit)
+
+    monkeypatch.setattr(charts, "build_concentration_chart", recording)
+    at = run_app("concentrations", {"disease": ["rheumatoid_arthritis"]})
+    assert [t.label for t in at.tabs][:2] == ["RANKL", "OPG"]  # the first tab (RANKL) is open
+    assert set(analytes) == {"rankl"} and len(at.get("plotly_chart")) == len(analytes)
+    linked = run_app("concentrations", {"disease": ["rheumatoid_arthritis"], "tab": ["opg"]})
+    assert set(analytes) == {"rankl", "opg"}
+    assert linked.session_state["tab"] == "OPG" and linked.query_params["tab"] in ("opg", ["opg"])
+    chart_headings = [s.value for s in linked.subheader if s.value.startswith(("RANKL", "OPG"))]
+    assert chart_headings and all(h.startswith("OPG in ") for h in chart_headings)

@@ -9,7 +9,7 @@ import numpy as np
 
 from rankl_atlas.data import load_tables
 from rankl_atlas.filters import Filters, apply_filters
-from tests.app.conftest import run_app
+from tests.app.conftest import open_tab, run_app
 from tests.conftest import DATA
 
 TABLES = load_tables(DATA)
@@ -71,7 +71,11 @@ def test_ratio_findings_of_both_orientations_share_one_column_with_opg_rankl_fli
 def test_every_log_axis_has_at_least_two_labelled_ticks_around_its_values():
     at = run_app("concentrations", {"species": ["all"]})
     assert not at.exception
-    for figure in specs(at):
+    figures = []
+    for label in [t.label for t in at.tabs]:  # one analyte's charts per tab
+        figures += specs(open_tab(at, label))
+    assert len(figures) >= 3
+    for figure in figures:
         axis = figure["layout"]["yaxis"]
         assert axis["type"] == "log" and len(axis["tickvals"]) >= 2
         ys = [float(v) for trace in figure["data"] for v in values(trace["y"])]
@@ -80,7 +84,9 @@ def test_every_log_axis_has_at_least_two_labelled_ticks_around_its_values():
 
 def test_error_bars_say_what_they_are_and_every_point_names_its_study_on_hover_not_in_overlapping_labels():
     at = run_app("concentrations", {"disease": ["ankylosing_spondylitis"]})
-    for figure in specs(at):
+    figures = [figure for label in [t.label for t in at.tabs] for figure in specs(open_tab(at, label))]
+    assert figures
+    for figure in figures:
         for trace in figure["data"]:
             assert "error bar:" in trace["hovertemplate"] and "<b>%{customdata[1]}</b>" in trace["hovertemplate"]
             assert trace["mode"] == "markers" and "text" not in trace  # no labels to overlap or run off the edge

@@ -172,12 +172,17 @@ def test_synthesis_page_pools_synthetic_strata_in_the_browser(tmp_path, page):
     folder = write_poolable_dataset(tmp_path / "poolable")
     running = start_server(tmp_path, env={DATA_ENV: str(folder)})
     try:
-        open_page(page, f"{running.url}/synthesis?method=pm")
+        open_page(page, f"{running.url}/synthesis?method=pm&tab=strict")  # a link to the strict per-kit tab
         charts = page.locator("[data-testid='stPlotlyChart']")
         charts.locator(".ytick text").first.wait_for()
         labels = charts.locator(".ytick text").evaluate_all("els => els.map(e => e.textContent)")
-        assert sum("Pooled, Paule-Mandel" in t for t in labels) == 2
-        assert "method=pm" in page.url
+        assert sum("Pooled, Paule-Mandel" in t for t in labels) == 2  # the two kits' strata
+        assert "method=pm" in page.url and "tab=strict" in page.url
+        assert page.get_by_text("have at least two studies to pool").count() == 0  # the other tabs are not drawn
+        page.get_by_role("tab", name="Cases vs controls").click()
+        wait_for_app(page)
+        page.get_by_text("have at least two studies to pool").wait_for()
+        assert "tab=" not in page.url and "method=pm" in page.url
         assert app_errors(page) == []
     finally:
         stop_server(running)

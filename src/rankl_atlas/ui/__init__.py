@@ -44,6 +44,7 @@ from rankl_atlas.ui.widgets import (
     shared,
     table,
     url_choice,
+    url_tabs,
 )
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "PLOTLY_CONFIG",
     "fragment",
     "url_choice",
+    "url_tabs",
     "table",
     "heading_text",
     "count_line",

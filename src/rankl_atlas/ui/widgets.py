@@ -21,7 +21,15 @@ from rankl_atlas.filters import (
     year_bounds,
 )
 from rankl_atlas.ui.footer import view_url
-from rankl_atlas.ui.state import Context, _reset_filters, init_from_url, keep_in_url, lazy_expander, write_url
+from rankl_atlas.ui.state import (
+    Context,
+    _reset_filters,
+    init_from_url,
+    keep_in_url,
+    lazy_expander,
+    page_param,
+    write_url,
+)
 from rankl_atlas.validation import Issue, issues_frame
 
 STUDIES_COLUMN_CONFIG = {
@@ -121,6 +129,23 @@ def url_choice(param: str, options: dict[str, str], default: str, label_text: st
     choice = st.segmented_control(label_text, list(options), format_func=options.get, key=param) or default
     keep_in_url(param, choice if choice != default else None)
     return choice
+
+
+def url_tabs(param: str, tabs: dict[str, str]) -> dict[str, object]:
+    """Tabs for a page's sections (code → label; the first is the default), of which only the open one is drawn
+    (``if tab.open: with tab: ...``): what no reader sees costs no work on every viewer's rerun, and the browser
+    draws one section's charts, not all. The open tab starts from the URL and is kept in it (when not the first),
+    so a shared link opens the same section. Switching tabs reruns the page."""
+    codes, labels = list(tabs), list(tabs.values())
+    if param not in st.session_state:
+        code = page_param(param, codes)
+        if code:
+            st.session_state[param] = tabs[code]
+    containers = st.tabs(labels, key=param, on_change="rerun")
+    shown = st.session_state.get(param)
+    code = next((c for c, label in tabs.items() if label == shown), codes[0])
+    keep_in_url(param, code if code != codes[0] else None)
+    return dict(zip(codes, containers, strict=True))
 
 
 #: A shown frame's reader form (Arrow table and column headers), by the frame's identity, dropped with the frame.
