@@ -102,7 +102,14 @@ def _cases_vs_controls(ctx: Context, evidence: answers.Evidence, settings: answe
             ui.init_from_url("question", options, options[0])
             chosen = st.selectbox("Open one question", options, key="question")
             ui.keep_in_url("question", chosen if chosen != options[0] else None)
-            answer = next(a for a in evidence.smd if a.title == chosen)
+            answer = ui.shared(
+                ctx,
+                "opened_answer",
+                lambda: answers.answer_details(
+                    next(a for a in evidence.smd if a.title == chosen), settings.method, settings.hartung_knapp
+                ),
+                (settings, chosen),
+            )
             kit_test = answer.subgroup_tests.get("kit")
             ui.chart(
                 lambda: charts.build_answer_forest(answer.rows, answer.pooled, kit_test.table if kit_test else None),

@@ -15,7 +15,7 @@ Every function is pure: frames in, frames or dataclasses out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -130,24 +130,37 @@ def smd_answers(
     return pool_smd_rows(chosen, method, hartung_knapp)
 
 
-def pool_smd_rows(chosen: pd.DataFrame, method: str = "dl", hartung_knapp: bool = False) -> list[Answer]:
-    """The answers of smd_answers from rows smd_rows already chose (one per study per question)."""
+def pool_smd_rows(
+    chosen: pd.DataFrame, method: str = "dl", hartung_knapp: bool = False, details: bool = True
+) -> list[Answer]:
+    """The answers of smd_answers from rows smd_rows already chose (one per study per question); details=False
+    leaves the sensitivity analyses, leave-one-out and Egger's test to answer_details (for the question opened)."""
     answers = []
     for key, rows in chosen.groupby(SMD_KEYS, sort=True):
         key_dict = dict(zip(SMD_KEYS, key, strict=True))
         pooled, reason = _pool_or_reason(rows, method, hartung_knapp)
-        tests, sensitivity, loo, egger = {}, pd.DataFrame(), pd.DataFrame(), None
+        tests = {}
         if pooled is not None:
             for name, column in (("kit", "kit"), ("form", "form")):
                 if rows[column].nunique() > 1:
                     tests[name] = pooling.subgroup_test(rows, column, method)
-            sensitivity = _sensitivity(rows, method, hartung_knapp)
-            loo = pooling.leave_one_out(rows, "study", method)
-            egger = pooling.egger_test(rows["y"], rows["v"])
-        answers.append(
-            Answer(key_dict, smd_title(key[0], key[1]), rows, pooled, reason, tests, sensitivity, loo, egger)
-        )
+        answer = Answer(key_dict, smd_title(key[0], key[1]), rows, pooled, reason, tests)
+        answers.append(answer_details(answer, method, hartung_knapp) if details else answer)
     return answers
+
+
+def answer_details(answer: Answer, method: str = "dl", hartung_knapp: bool = False) -> Answer:
+    """The answer with its sensitivity analyses, leave-one-out and Egger's test (unchanged when not pooled).
+    Leave-one-out pools k times, so the Synthesis page computes it only for the question a reader opens."""
+    if answer.pooled is None:
+        return answer
+    rows = answer.rows
+    return replace(
+        answer,
+        sensitivity=_sensitivity(rows, method, hartung_knapp),
+        leave_one_out=pooling.leave_one_out(rows, "study", method),
+        egger=pooling.egger_test(rows["y"], rows["v"]),
+    )
 
 
 ANSWER_COLUMNS = [
@@ -512,7 +525,7 @@ def gather_evidence(tables: Tables, settings: Settings = Settings(), families: t
         settings.spread,
     )  # fmt: skip
     chosen, set_aside = smd_rows(comparisons.effects, settings.include_discordant)
-    smd = pool_smd_rows(chosen, settings.method, settings.hartung_knapp)
+    smd = pool_smd_rows(chosen, settings.method, settings.hartung_knapp, details=False)  # details: answer_details
     labels = study_label_map(tables.studies)
     corr_rows = correlation_rows(tables.findings, tables.studies, labels)
     ratios = ratio_rows(tables.findings, labels)

@@ -134,8 +134,12 @@ def subgroup_test(rows: pd.DataFrame, by: str, method: str = "dl", y: str = "y",
     """Pool each subgroup with its own τ², then Q_between = Σ (θ_j − θ̄)² / SE_j² on J − 1 df (Borenstein et al.
     2009, ch. 19; the Cochrane 'test for subgroup differences'). Subgroups of one study enter with that study."""
     parts = []
-    for name, part in rows[[by, y, v]].groupby(by, sort=True, dropna=False):  # only the columns used: fast splits
-        result = pool(part[y], part[v], method)
+    # Split on arrays, not with a pandas groupby (≈ 5 ms a call on Arrow-backed columns; 434 calls at 100× data).
+    codes, names = pd.factorize(rows[by], sort=True, use_na_sentinel=False)  # sorted, a missing value last
+    effects, variances = rows[y].to_numpy(dtype=float), rows[v].to_numpy(dtype=float)
+    for code, name in enumerate(names):
+        mask = codes == code
+        result = pool(effects[mask], variances[mask], method)
         parts.append({"subgroup": name, **result.as_dict()})
     table = pd.DataFrame(parts)
     if len(table) < 2:

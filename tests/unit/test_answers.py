@@ -336,3 +336,40 @@ def test_pooled_correlations_across_conditions_carry_a_condition_subgroup_test()
     mean = (z1 + z2) / 2
     q_between = ((z1 - mean) ** 2 + (z2 - mean) ** 2) / se2
     assert pooled["condition_subgroup_p"] == pytest.approx(stats.chi2.sf(q_between, 1))
+
+
+def test_leave_one_out_matches_dersimonian_laird_written_out_for_each_left_out_study():
+    """Four studies, each variance 0.04 (weight 25). Left out the 0.90 study: 0.10, 0.30, 0.20 have mean 0.20 and
+    Q = (0.01 + 0.01 + 0) / 0.04 = 0.5 < 2 df, so τ² = 0 and the CI is 0.20 ± 1.959964·√(0.04/3) = −0.0263 to 0.4263.
+    Left out the 0.10 study: 0.30, 0.20, 0.90 have mean 0.4667 and Q = (0.02778 + 0.07111 + 0.18778) / 0.04 = 7.1667;
+    C = 75 − 3·625/75 = 50, τ² = (7.1667 − 2) / 50 = 0.10333, each weight 1/(0.04 + 0.10333) = 6.9767, SE =
+    √(1/20.930) = 0.21858, CI 0.4667 ± 0.42841 = 0.0382 to 0.8951, I² = 5.1667 / 7.1667 = 72.09 %."""
+    rows = pd.DataFrame({"study": ["A", "B", "C", "D"], "y": [0.10, 0.30, 0.20, 0.90], "v": [0.04] * 4})
+    loo = pooling.leave_one_out(rows, "study", "dl").set_index("left_out")
+    assert list(loo.index) == ["A", "B", "C", "D"] and (loo["k"] == 3).all()
+    without_d = loo.loc["D"]
+    assert without_d["estimate"] == pytest.approx(0.20, abs=1e-9)
+    assert (without_d["ci_low"], without_d["ci_high"]) == pytest.approx((-0.02632, 0.42632), abs=5e-5)
+    assert without_d["i2_percent"] == pytest.approx(0.0, abs=1e-9)
+    without_a = loo.loc["A"]
+    assert without_a["estimate"] == pytest.approx(0.46667, abs=5e-5)
+    assert (without_a["ci_low"], without_a["ci_high"]) == pytest.approx((0.03825, 0.89508), abs=5e-4)
+    assert without_a["i2_percent"] == pytest.approx(72.09, abs=0.01)
+    assert pooling.leave_one_out(rows.head(2), "study").empty  # needs k ≥ 3
+
+
+def test_the_page_computes_details_only_for_the_opened_question_and_they_equal_the_full_answer():
+    effects = synthesis.case_control_comparisons(
+        load_tables(DATA).measurements, load_tables(DATA).studies, load_tables(DATA).findings
+    ).effects
+    full = answers.smd_answers(effects)
+    chosen, _ = answers.smd_rows(effects)
+    light = answers.pool_smd_rows(chosen, details=False)
+    pooled = [(f, li) for f, li in zip(full, light, strict=True) if f.pooled is not None and len(f.rows) >= 3]
+    assert pooled, "the bundled data have a question with three or more studies"
+    for whole, bare in pooled:
+        assert bare.leave_one_out.empty and bare.sensitivity.empty and bare.egger is None
+        opened = answers.answer_details(bare)
+        pd.testing.assert_frame_equal(opened.leave_one_out, whole.leave_one_out)
+        pd.testing.assert_frame_equal(opened.sensitivity, whole.sensitivity)
+        assert opened.egger == whole.egger
