@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import random
 import shutil
 import sys
 import threading
@@ -232,3 +233,15 @@ def test_gc_threshold_env_puts_a_sitecustomize_first_on_pythonpath():
     assert rest == "/some/src"
     assert (Path(folder) / "sitecustomize.py").read_text() == "import gc\n\ngc.set_threshold(*[50000, 20, 20])\n"
     shutil.rmtree(folder)
+
+
+def test_jittered_think_times_stay_within_the_band_and_average_the_think_time():
+    """--jitter 0.5 with a 5 s think time: every wait in [2.5, 7.5] s, the mean of many ≈ 5 s (uniform), and no
+    two viewers with different seeds wait alike (they drift apart instead of into lockstep); 0 keeps 5 s."""
+    waits = [lg.think_time(5.0, 0.5, rng) for rng in [random.Random(7)] for _ in range(4000)]
+    assert min(waits) >= 2.5 and max(waits) <= 7.5
+    assert min(waits) < 2.6 and max(waits) > 7.4  # the whole band is used
+    assert abs(sum(waits) / len(waits) - 5.0) < 0.1  # SE of the mean: 1.44 / √4000 ≈ 0.023 s
+    first = [lg.think_time(5.0, 0.5, random.Random(i)) for i in range(50)]
+    assert len(set(first)) == 50
+    assert lg.think_time(5.0, 0.0, random.Random(1)) == 5.0
