@@ -7,7 +7,7 @@ import streamlit as st
 
 from rankl_atlas import charts
 from rankl_atlas import tables as atlas_tables
-from tests.app.conftest import count_caption, run_app
+from tests.app.conftest import count_caption, open_tab, run_app
 
 
 def counting(monkeypatch, module, name: str) -> list[int]:
@@ -112,3 +112,17 @@ def test_concentrations_draw_one_analyte_at_a_time_and_a_link_opens_the_analyte_
     assert linked.session_state["tab"] == "OPG" and linked.query_params["tab"] in ("opg", ["opg"])
     chart_headings = [s.value for s in linked.subheader if s.value.startswith(("RANKL", "OPG"))]
     assert chart_headings and all(h.startswith("OPG in ") for h in chart_headings)
+
+
+def test_the_concentrations_tables_wait_for_their_own_tabs_and_a_link_can_open_one():
+    at = run_app("concentrations", {"species": ["all"]})
+    assert [t.label for t in at.tabs] == ["RANKL", "OPG", "Other units", "Only 'undetectable'"]
+    assert not at.dataframe  # the first tab holds charts only: no table (nor its browser bundle) on opening
+    other = run_app("concentrations", {"species": ["all"], "tab": ["other_units"]})
+    assert [s.value for s in other.subheader] == ["Values not on a concentration axis"]
+    assert not other.get("plotly_chart")
+    relative = other.dataframe[0].value
+    assert len(relative) >= 1 and set(relative["Unit"]) >= {"not printed / ratio"}
+    open_tab(other, "Only 'undetectable'")
+    assert other.dataframe[0].value["pct_undetectable"].between(0, 100).all()
+    assert other.query_params["tab"] in ("undetectable", ["undetectable"])
