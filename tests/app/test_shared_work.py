@@ -126,3 +126,13 @@ def test_the_concentrations_tables_wait_for_their_own_tabs_and_a_link_can_open_o
     open_tab(other, "Only 'undetectable'")
     assert other.dataframe[0].value["pct_undetectable"].between(0, 100).all()
     assert other.query_params["tab"] in ("undetectable", ["undetectable"])
+
+
+def test_a_filter_that_removes_the_open_tab_falls_back_to_the_first_tab_without_an_error():
+    at = run_app("concentrations", {"tab": ["opg"]}, open_sections=("open_more_filters",))
+    assert at.session_state["tab"] == "OPG"
+    at.multiselect(key="analyte").set_value(["rankl"]).run()
+    assert not at.exception and not at.warning
+    assert "OPG" not in [t.label for t in at.tabs] and at.session_state["tab"] == "RANKL"
+    assert "tab" not in at.query_params
+    assert all(s.value.startswith("RANKL in ") for s in at.subheader)
