@@ -54,12 +54,7 @@ def render(ctx: Context) -> None:
         include_derived=derived == "include",
         include_skewed=skewed == "include",
     )
-    evidence = ui.shared(
-        ctx,
-        "synthesis_evidence",
-        lambda: answers.gather_evidence(ctx.filtered, settings, ctx.filters.family),
-        (settings,),
-    )
+    evidence = _LazyEvidence(ctx, settings)
 
     tabs = ui.url_tabs("tab", {code: label for code, (label, _) in SECTIONS.items()})
     for code, (_, draw) in SECTIONS.items():
@@ -74,7 +69,32 @@ def render(ctx: Context) -> None:
             ui.table(synthesis.molecular_weight_table, ctx, key="weights")
 
 
-def _cases_vs_controls(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+class _LazyEvidence:
+    """answers.Evidence for the page, each part (case-control, correlations, ratios) pooled when a section first
+    reads one of its fields, once per filter state and settings, and shared by every session: a tab pools only what
+    it shows (the harvest plot nothing)."""
+
+    PARTS = {
+        "case_control": (answers.case_control_evidence, ("comparisons", "smd", "smd_table", "set_aside")),
+        "correlation": (answers.correlation_evidence, ("correlation_rows", "correlations", "mirror")),
+        "ratio": (answers.ratio_evidence, ("ratio_rows", "ratios")),
+    }
+
+    def __init__(self, ctx: Context, settings: answers.Settings):
+        self._ctx, self._settings = ctx, settings
+
+    def __getattr__(self, name: str):
+        found = [(part, build) for part, (build, fields) in self.PARTS.items() if name in fields]
+        if not found:
+            raise AttributeError(name)
+        part, build = found[0]
+        args = (self._ctx.filtered, self._settings) + ((self._ctx.filters.family,) if part == "case_control" else ())
+        fields = ui.shared(self._ctx, f"synthesis_{part}", lambda: build(*args), (self._settings,))
+        self.__dict__.update(fields)  # later reads in this run skip the lookup
+        return fields[name]
+
+
+def _cases_vs_controls(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """Pooled case–control answers, the opened question's forest, sensitivity and funnel, and what was set aside."""
     st.header("Cases versus controls: pooled across kits")
     table = evidence.smd_table
@@ -162,11 +182,12 @@ def _cases_vs_controls(ctx: Context, evidence: answers.Evidence, settings: answe
             published = ui.shared(
                 ctx,
                 "published_of_question",
-                lambda: answers.published_beside_atlas(
-                    answers.reviews_of(ctx.tables.meta_analyses, answer.key),
+                lambda: answers.published_of_question(
+                    ctx.tables.meta_analyses,
+                    answer.key,
                     table,
-                    evidence.correlations,
-                    evidence.ratios,
+                    lambda: evidence.correlations,
+                    lambda: evidence.ratios,
                 ),
                 (settings, chosen),
             )
@@ -189,7 +210,7 @@ def _cases_vs_controls(ctx: Context, evidence: answers.Evidence, settings: answe
                 )
 
 
-def _serum_vs_bone(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+def _serum_vs_bone(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """Pooled correlations of serum RANKL/OPG with bone density and turnover, with their funnels."""
     method = settings.method
     st.header("Does serum mirror bone? Pooled correlations")
@@ -245,7 +266,7 @@ def _serum_vs_bone(ctx: Context, evidence: answers.Evidence, settings: answers.S
                 st.caption(f"ρ → r: {pooling.RHO_TO_R}. A study counts once per row (its largest n).")
 
 
-def _prognostic_ratios(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+def _prognostic_ratios(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """Hazard, odds and risk ratios pooled within one contrast, and those not pooled."""
     st.header("Prognostic ratios (HR, OR, RR), pooled within one contrast")
     ratios = evidence.ratios
@@ -263,7 +284,7 @@ def _prognostic_ratios(ctx: Context, evidence: answers.Evidence, settings: answe
                 )
 
 
-def _published_meta_analyses(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+def _published_meta_analyses(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """Published meta-analyses beside the atlas's own estimates."""
     table = evidence.smd_table
     st.header("Published meta-analyses beside the atlas")
@@ -279,7 +300,7 @@ def _published_meta_analyses(ctx: Context, evidence: answers.Evidence, settings:
         ui.table(lambda: atlas_tables.labelled_published(beside), ctx, key="published", depends_on=(settings,))
 
 
-def _harvest_plot(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+def _harvest_plot(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """The direction of every study's findings in one comparison family."""
     st.header("Harvest plot: what direction did each study's findings go?")
     all_findings = ctx.filtered.findings
@@ -338,7 +359,7 @@ def _harvest_plot(ctx: Context, evidence: answers.Evidence, settings: answers.Se
             )
 
 
-def _within_one_kit(ctx: Context, evidence: answers.Evidence, settings: answers.Settings) -> None:
+def _within_one_kit(ctx: Context, evidence: _LazyEvidence, settings: answers.Settings) -> None:
     """Every case–control comparison pooled strictly within one kit, form and unit, and the pairs not drawn."""
     method = settings.method
     st.header("Every case–control comparison, within one kit (strict)")

@@ -15,6 +15,7 @@ Every function is pure: frames in, frames or dataclasses out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -518,6 +519,15 @@ class Evidence:
 def gather_evidence(tables: Tables, settings: Settings = Settings(), families: tuple[str, ...] = ()) -> Evidence:
     """Pool every question the (filtered) tables can answer under the page's settings; families (the comparison
     family filter, empty = all) leaves out the pooled kinds it does not select."""
+    return Evidence(
+        **case_control_evidence(tables, settings, families),
+        **correlation_evidence(tables, settings),
+        **ratio_evidence(tables, settings),
+    )
+
+
+def case_control_evidence(tables: Tables, settings: Settings = Settings(), families: tuple[str, ...] = ()) -> dict:
+    """The case-control part of Evidence: comparisons, pooled answers (without their details), table, set aside."""
     wanted = set(families) or set(COMPARISON_FAMILY)
     measurements = tables.measurements if "cases_vs_controls" in wanted else tables.measurements.iloc[0:0]
     comparisons = synthesis.case_control_comparisons(
@@ -526,20 +536,23 @@ def gather_evidence(tables: Tables, settings: Settings = Settings(), families: t
     )  # fmt: skip
     chosen, set_aside = smd_rows(comparisons.effects, settings.include_discordant)
     smd = pool_smd_rows(chosen, settings.method, settings.hartung_knapp, details=False)  # details: answer_details
-    labels = study_label_map(tables.studies)
-    corr_rows = correlation_rows(tables.findings, tables.studies, labels)
-    ratios = ratio_rows(tables.findings, labels)
-    return Evidence(
-        comparisons=comparisons,
-        smd=smd,
-        smd_table=answers_table(smd),
-        set_aside=set_aside,
-        correlation_rows=corr_rows,
-        correlations=correlation_answers(corr_rows, method=settings.method, hartung_knapp=settings.hartung_knapp),
-        mirror=mirror_bone(corr_rows, settings.method),
-        ratio_rows=ratios,
-        ratios=ratio_answers(ratios, settings.method),
-    )
+    return {"comparisons": comparisons, "smd": smd, "smd_table": answers_table(smd), "set_aside": set_aside}
+
+
+def correlation_evidence(tables: Tables, settings: Settings = Settings()) -> dict:
+    """The correlation part of Evidence: usable rows, pooled correlations and the 'does serum mirror bone?' table."""
+    rows = correlation_rows(tables.findings, tables.studies, study_label_map(tables.studies))
+    return {
+        "correlation_rows": rows,
+        "correlations": correlation_answers(rows, method=settings.method, hartung_knapp=settings.hartung_knapp),
+        "mirror": mirror_bone(rows, settings.method),
+    }
+
+
+def ratio_evidence(tables: Tables, settings: Settings = Settings()) -> dict:
+    """The prognostic-ratio part of Evidence: HR/OR/RR rows and their pooled answers."""
+    rows = ratio_rows(tables.findings, study_label_map(tables.studies))
+    return {"ratio_rows": rows, "ratios": ratio_answers(rows, settings.method)}
 
 
 @dataclass(frozen=True)
@@ -687,6 +700,25 @@ def pooled_questions(smd_table: pd.DataFrame) -> list[str]:
     """The case-control questions that were pooled, the largest (k, then n) first."""
     pooled = smd_table[smd_table["reason"] == ""]
     return list(pooled.sort_values(["k", "n_total"], ascending=False)["question"])
+
+
+def published_of_question(
+    meta: pd.DataFrame,
+    key: dict,
+    smd: pd.DataFrame,
+    correlations: Callable[[], pd.DataFrame],
+    ratios: Callable[[], pd.DataFrame],
+) -> pd.DataFrame:
+    """published_beside_atlas for one case-control question; the pooled correlations and ratios (callables, costly
+    to pool) are asked for only when a review of the question reports r or a ratio."""
+    reviews = reviews_of(meta, key)
+    measures = set(reviews["measure"])
+    return published_beside_atlas(
+        reviews,
+        smd,
+        correlations() if measures & {"r", "z"} else pd.DataFrame(),
+        ratios() if measures & set(RATIO_MEASURES) else None,
+    )
 
 
 def reviews_of(meta: pd.DataFrame, key: dict, family: str = "cases_vs_controls") -> pd.DataFrame:

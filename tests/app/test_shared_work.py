@@ -136,3 +136,19 @@ def test_a_filter_that_removes_the_open_tab_falls_back_to_the_first_tab_without_
     assert "OPG" not in [t.label for t in at.tabs] and at.session_state["tab"] == "RANKL"
     assert "tab" not in at.query_params
     assert all(s.value.startswith("RANKL in ") for s in at.subheader)
+
+
+def test_a_synthesis_tab_pools_only_what_it_shows(monkeypatch):
+    from rankl_atlas import answers, synthesis
+
+    st.cache_resource.clear()
+    correlations = counting(monkeypatch, answers, "correlation_answers")
+    case_control = counting(monkeypatch, synthesis, "case_control_comparisons")
+    at = run_app("synthesis", {"disease": ["diabetes"]})  # the first tab: cases vs controls
+    assert case_control[0] == 1 and correlations[0] == 0
+    harvest = run_app("synthesis", {"disease": ["osteoporosis"], "tab": ["harvest"]})
+    assert case_control[0] == 1 and correlations[0] == 0  # the harvest plot pools nothing
+    assert harvest.get("plotly_chart")
+    open_tab(at, "Serum vs bone")
+    assert correlations[0] >= 1 and case_control[0] == 1
+    assert any("Pooled r" in d.value.columns for d in at.dataframe)

@@ -373,3 +373,31 @@ def test_the_page_computes_details_only_for_the_opened_question_and_they_equal_t
         pd.testing.assert_frame_equal(opened.leave_one_out, whole.leave_one_out)
         pd.testing.assert_frame_equal(opened.sensitivity, whole.sensitivity)
         assert opened.egger == whole.egger
+
+
+def test_a_questions_published_results_are_the_same_when_correlations_and_ratios_are_pooled_only_on_demand():
+    tables = load_tables(DATA)
+    evidence = answers.gather_evidence(tables)
+    asked = []
+    compared = 0
+    for answer in evidence.smd:
+        full = answers.published_beside_atlas(
+            answers.reviews_of(tables.meta_analyses, answer.key),
+            evidence.smd_table,
+            evidence.correlations,
+            evidence.ratios,
+        )
+        lazy = answers.published_of_question(
+            tables.meta_analyses,
+            answer.key,
+            evidence.smd_table,
+            lambda: asked.append("r") or evidence.correlations,
+            lambda: asked.append("ratio") or evidence.ratios,
+        )
+        pd.testing.assert_frame_equal(lazy, full)
+        compared += len(full)
+        measures = set(full["measure"]) if len(full) else set()
+        assert ("r" in asked) == bool(measures & {"r", "z"})  # pooled correlations only when a review reports r
+        assert ("ratio" in asked) == bool(measures & set(answers.RATIO_MEASURES))
+        asked.clear()
+    assert compared >= 3  # published reviews of the bundled questions were compared
