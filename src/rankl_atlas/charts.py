@@ -996,7 +996,9 @@ def _wrap(text: str, width: int = 34) -> str:
 def _paper_p_text(row: dict) -> str:
     text = row.get("paper_p_text")
     if isinstance(text, str) and text:
-        return ("p " + text) if text[0] in "<>≤≥" else f"p = {text}"
+        if text[0] in "<>≤≥":
+            return "p " + text
+        return f"p = {text.removeprefix('=').strip()}"  # a paper's '=0.001' is not printed as 'p = =0.001'
     return "p not given"
 
 

@@ -188,3 +188,11 @@ def test_evidence_map_squares_stay_inside_their_cells_at_any_width():
         assert min(abs(centre - c) for c in centres) < 1e-9
         assert square.x1 - square.x0 <= 2 * half_slot
         assert square.y1 - square.y0 < 1  # within one row
+
+
+def test_the_forest_plot_writes_a_papers_p_once_with_one_equals_sign():
+    """Papers print 'p = 0.004', '=0.001' or '<0.001'; the label reads as a reader would write it."""
+    assert charts._paper_p_text({"paper_p_text": "=0.001"}) == "p = 0.001"
+    assert charts._paper_p_text({"paper_p_text": "0.004"}) == "p = 0.004"
+    assert charts._paper_p_text({"paper_p_text": "<0.001"}) == "p <0.001"
+    assert charts._paper_p_text({"paper_p_text": None}) == "p not given"
