@@ -1,6 +1,8 @@
 """Profile one page's warm server-side run with pyinstrument (AppTest, synthetic data at a scale).
 
-Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--html FILE]
+Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--miss] [--html FILE]
+--miss profiles the first run of a filter state nobody has seen (shared elements and filtered rows cleared, the
+dataset still loaded) instead of a warm rerun.
 PAGE is a page key of rankl_atlas.navigation (overview, evidence_map, ...). Needs `pip install pyinstrument`.
 The profiler runs inside the script thread, so it sees app.py, the page and every library call it makes.
 """
@@ -48,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=1000)
     parser.add_argument("--disease", help="narrow filter: ?disease=CODE")
     parser.add_argument("--data", type=Path, help="an existing data folder (skips generating one)")
+    parser.add_argument("--miss", action="store_true", help="profile a never-seen filter state, not a warm rerun")
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
     args = parser.parse_args(argv)
     st.logger.set_log_level("error")
@@ -64,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
         at.query_params["disease"] = args.disease
     at.run()
     switch_to(at, page.key).run()
+    if args.miss:
+        from rankl_atlas.ui import loading, widgets
+
+        widgets._shared.clear()
+        loading._filtered_by_state.clear()
     PROFILES.append(Profiler(interval=0.001))
     at.run()
     print(PROFILES[-1].output_text(unicode=True, color=False, show_all=bool(os.environ.get("PROFILE_ALL"))))
