@@ -278,14 +278,16 @@ def group_summaries(measurements: pd.DataFrame, include_skewed: bool = False, sp
         _, _, skewed = shi_skewness(n.to_numpy(), value.to_numpy(), *parts)
         n_values, medians = n.to_numpy(), value.to_numpy()
         converted = np.zeros(len(rows), dtype=bool)
+        reasons = problem.to_numpy(dtype=object, copy=True)  # set here, then once: .iat per row was slow
         for i in np.flatnonzero(median.to_numpy()):
             reason = wan_input_problem(n_values[i], medians[i], *(p[i] for p in parts))
             if reason is None and skewed[i] and not include_skewed:
                 reason = "skewed (Shi et al. 2023 test): not converted to a mean"
             if reason:
-                problem.iat[i] = reason
+                reasons[i] = reason
             else:
                 converted[i] = True
+        problem = pd.Series(reasons, index=rows.index, dtype=object)
         rows["mean_used"] = np.where(converted, est_mean, rows["mean_used"].astype(float))
         rows["sd_used"] = np.where(converted, est_sd, rows["sd_used"].astype(float))
         rows["derived"] = converted
@@ -568,16 +570,18 @@ def match_paper_tests(effects: pd.DataFrame, findings: pd.DataFrame | None) -> p
         return _paper_tests_frame([None] * len(effects), effects.index)
     family = findings["comparison_family"] if "comparison_family" in findings else findings["comparison_type"]
     tests = findings[(family == "cases_vs_controls") | (findings["comparison_type"] == "case_vs_control")]
-    candidates_of = _candidate_tests(tests)
+    effect_keys = _study_analyte(effects)
+    wanted = set(effect_keys)  # only the findings of a study and analyte with a comparison can test one
+    candidates_of = _candidate_tests(tests[[key in wanted for key in _study_analyte(tests)]])
     case_groups: dict[tuple, list[str]] = {}
-    for key, group in zip(_study_analyte(effects), effects["case_group"], strict=True):
+    for key, group in zip(effect_keys, effects["case_group"], strict=True):
         case_groups.setdefault(key, [])
         if group not in case_groups[key]:
             case_groups[key].append(group)
     totals = (effects["n_case"] + effects["n_control"]).astype(float)
     found = [
         _paper_test_of(candidates_of.get(key), float(total), group, case_groups[key])
-        for key, total, group in zip(_study_analyte(effects), totals, effects["case_group"], strict=True)
+        for key, total, group in zip(effect_keys, totals, effects["case_group"], strict=True)
     ]
     return _paper_tests_frame(found, effects.index)
 
@@ -597,25 +601,22 @@ def _paper_tests_frame(found: list[dict | None], index: pd.Index) -> pd.DataFram
 
 def _study_analyte(frame: pd.DataFrame) -> list[tuple]:
     """(study_id, analyte) of each row."""
-    return list(zip(frame["study_id"], frame["analyte"], strict=True))
+    return list(zip(frame["study_id"].tolist(), frame["analyte"].tolist(), strict=True))  # lists: fast to walk
 
 
 def _candidate_tests(tests: pd.DataFrame) -> dict[tuple, list[dict]]:
     """(study_id, analyte) -> its case-vs-control findings in order, each as a plain record (n as float)."""
-    records = pd.DataFrame(
-        {
-            "finding_id": tests["finding_id"],
-            "n": tests["n"].astype("Float64").astype(float),
-            "comparison": tests["comparison"],
-            "p_value": tests["p_value"].astype("Float64").astype(float),
-            "p_text": tests["p_text"].astype(object).where(tests["p_text"].notna(), ""),
-            "direction": tests["direction"].astype(object).where(tests["direction"].notna(), ""),
-        }
-    ).to_dict("records")
+    columns = {  # as Python lists: walking Arrow-backed columns value by value, or to_dict("records"), was slow
+        "finding_id": tests["finding_id"].tolist(),
+        "n": tests["n"].astype("Float64").astype(float).tolist(),
+        "comparison": tests["comparison"].tolist(),
+        "p_value": tests["p_value"].astype("Float64").astype(float).tolist(),
+        "p_text": [str(t) for t in tests["p_text"].astype(object).where(tests["p_text"].notna(), "")],
+        "direction": [str(d) for d in tests["direction"].astype(object).where(tests["direction"].notna(), "")],
+    }
     out: dict[tuple, list[dict]] = {}
-    for key, record in zip(_study_analyte(tests), records, strict=True):
-        record["p_text"], record["direction"] = str(record["p_text"]), str(record["direction"])
-        out.setdefault(key, []).append(record)
+    for key, *values in zip(_study_analyte(tests), *columns.values(), strict=True):
+        out.setdefault(key, []).append(dict(zip(columns, values, strict=True)))
     return out
 
 
