@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special
 from statsmodels.stats.meta_analysis import combine_effects
 
 Z_975 = 1.959963984540054
@@ -59,6 +59,17 @@ class Pooled:
         return {field.name: getattr(self, field.name) for field in fields(self)}  # asdict() deep-copies: slow
 
 
+def t_quantile(p: float, df: float) -> float:
+    """Student's t quantile, scipy.stats.t.ppf(p, df): its own kernel (scipy.special.stdtrit) without the
+    argument handling around it, ≈ 40× faster; a first run at 100× the data pools about 600 times."""
+    return float(special.stdtrit(df, p))
+
+
+def chi2_upper(x: float, df: float) -> float:
+    """Upper tail of χ², scipy.stats.chi2.sf(x, df), through its kernel scipy.special.chdtrc (as t_quantile)."""
+    return float(special.chdtrc(df, x))
+
+
 def i2_percent(q: float, df: int) -> float:
     """Higgins' I² in percent, 0 when Q does not exceed its degrees of freedom (also when Q is 0)."""
     return 100 * max(0.0, (q - df) / q) if q > 0 else 0.0
@@ -98,11 +109,11 @@ def pool(effects, variances, method: str = "dl", hartung_knapp: bool = False) ->
         mean, se, se_hk = float(result.mean_effect_fe), float(result.sd_eff_w_fe), float(result.sd_eff_w_fe_hksj)
     crit = Z_975
     if hartung_knapp:
-        se, crit, name = se_hk, float(stats.t.ppf(0.975, k - 1)), name + " + Hartung-Knapp"
+        se, crit, name = se_hk, t_quantile(0.975, k - 1), name + " + Hartung-Knapp"
     q = float(result.q)
     pi_low = pi_high = np.nan
     if k >= 3:
-        half_pi = float(stats.t.ppf(0.975, k - 2)) * math.sqrt(tau2 + se**2)
+        half_pi = t_quantile(0.975, k - 2) * math.sqrt(tau2 + se**2)
         pi_low, pi_high = mean - half_pi, mean + half_pi
     return Pooled(
         k=k,
@@ -113,7 +124,7 @@ def pool(effects, variances, method: str = "dl", hartung_knapp: bool = False) ->
         tau2=tau2,
         i2_percent=i2_percent(q, k - 1),
         q=q,
-        q_p=float(stats.chi2.sf(q, k - 1)),
+        q_p=chi2_upper(q, k - 1),
         pi_low=pi_low,
         pi_high=pi_high,
         method=name,
@@ -149,7 +160,7 @@ def subgroup_test(rows: pd.DataFrame, by: str, method: str = "dl", y: str = "y",
     overall = float((w * estimate).sum() / w.sum())
     q_between = float((w * (estimate - overall) ** 2).sum())
     df = len(table) - 1
-    return SubgroupTest(table, q_between, df, float(stats.chi2.sf(q_between, df)))
+    return SubgroupTest(table, q_between, df, chi2_upper(q_between, df))
 
 
 def leave_one_out(rows: pd.DataFrame, label: str, method: str = "dl", y: str = "y", v: str = "v") -> pd.DataFrame:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from statsmodels.stats.meta_analysis import combine_effects
 
-from rankl_atlas import synthesis
+from rankl_atlas import pooling, synthesis
 from tests.unit.frames import finding, frame, measurement, study
 
 
@@ -323,3 +323,15 @@ def test_pairs_not_drawn_are_listed_with_the_timepoint_mismatch():
 def test_wan_inputs_that_make_no_sense_are_refused_with_a_reason(args, reason):
     assert reason in synthesis.wan_input_problem(*args)
     assert synthesis.wan_input_problem(10, 5.0, 4.0, 6.0, 1.0, 9.0) is None
+
+
+def test_t_quantile_and_chi2_tail_match_printed_statistical_tables():
+    # Student's t, two-sided 95 % (upper 0.975) critical values, from any printed t table
+    assert pooling.t_quantile(0.975, 1) == pytest.approx(12.706, abs=5e-4)
+    assert pooling.t_quantile(0.975, 10) == pytest.approx(2.228, abs=5e-4)
+    assert pooling.t_quantile(0.975, 30) == pytest.approx(2.042, abs=5e-4)
+    # χ² upper-tail probabilities at the tabulated 5 % and 1 % critical values
+    assert pooling.chi2_upper(3.841, 1) == pytest.approx(0.05, abs=5e-5)
+    assert pooling.chi2_upper(9.488, 4) == pytest.approx(0.05, abs=5e-5)
+    assert pooling.chi2_upper(6.635, 1) == pytest.approx(0.01, abs=5e-5)
+    assert pooling.chi2_upper(0.0, 3) == 1.0
