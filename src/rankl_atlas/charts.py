@@ -684,22 +684,30 @@ FORM_SYMBOL = {"free": "diamond", "total": "triangle-up", "dimer": "star", "unsp
 def harvest_rows(findings: pd.DataFrame, studies: pd.DataFrame) -> pd.DataFrame:
     """One mark per study per disease × analyte column × direction class, with its findings counted, and its
     plotting position in the shared grid."""
-    work = oriented_findings(findings, studies)
+    work = oriented_findings(findings, studies).sort_values(["year", "study", "finding_id"])
     keys = ["disease", "map_analyte", "direction_class", "study_id"]
+    grouped = work.groupby(keys, observed=True, sort=False)
+    marks = grouped.agg(
+        study=("study", "first"),
+        year=("year", "first"),
+        n_findings=("finding_id", "size"),
+        n=("n", "max"),
+        assay_vendor=("assay_vendor", "first"),
+        analyte_form=("analyte_form", "first"),
+    )
+    # Each mark's comparisons (distinct, in order) and finding ids, gathered in one pass over the rows: a Python
+    # function per group inside agg() took seconds at 100× the data. ngroup() numbers the groups as agg orders them.
+    comparisons: list[dict] = [{} for _ in range(len(marks))]
+    finding_ids: list[list] = [[] for _ in range(len(marks))]
+    for group, comparison, finding_id in zip(
+        grouped.ngroup().tolist(), work["comparison"].astype(str).tolist(), work["finding_id"].tolist(), strict=True
+    ):
+        comparisons[group].setdefault(comparison)
+        finding_ids[group].append(finding_id)
+    marks["comparisons"] = pd.array(["; ".join(seen)[:200] for seen in comparisons], dtype=work["comparison"].dtype)
+    marks["finding_ids"] = pd.array([", ".join(ids) for ids in finding_ids], dtype=work["finding_id"].dtype)
     rows = (
-        work.sort_values(["year", "study", "finding_id"])
-        .groupby(keys, observed=True, sort=False)
-        .agg(
-            study=("study", "first"),
-            year=("year", "first"),
-            n_findings=("finding_id", "size"),
-            n=("n", "max"),
-            assay_vendor=("assay_vendor", "first"),
-            analyte_form=("analyte_form", "first"),
-            comparisons=("comparison", lambda c: "; ".join(dict.fromkeys(c.astype(str)))[:200]),
-            finding_ids=("finding_id", lambda c: ", ".join(c)),
-        )
-        .reset_index()
+        marks.reset_index()
         .sort_values(["disease", "map_analyte", "direction_class", "year", "study"])
         .reset_index(drop=True)
     )
@@ -1091,11 +1099,10 @@ def kit_rows(measurements: pd.DataFrame, studies: pd.DataFrame, assays: pd.DataF
     )
     rows["healthy"] = rows["group_role"].isin(HEALTHY_ROLES) | (rows["condition_group"] == "healthy_population")
     kit_kda = rows["assay_id"].map(assays.set_index("assay_id")["calibrator_mw_kda"]).astype("Float64")
-    rows["value_pmol_l"] = [
+    columns = [rows["value"].astype(float), rows["analyte"], rows["unit"], rows["analyte_form"], kit_kda]
+    rows["value_pmol_l"] = [  # over Python lists: walking Arrow-backed columns value by value was most of the time
         convert_unit(v, a, u, "pmol_l", form, None if pd.isna(k) else float(k))
-        for v, a, u, form, k in zip(
-            rows["value"].astype(float), rows["analyte"], rows["unit"], rows["analyte_form"], kit_kda, strict=True
-        )
+        for v, a, u, form, k in zip(*(column.tolist() for column in columns), strict=True)
     ]
     rows["converted"] = rows["unit"] != "pmol_l"
     mass = rows["unit"].map(lambda u: UNITS[u].kind == "mass")
