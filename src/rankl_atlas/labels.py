@@ -35,8 +35,9 @@ def study_label_map(studies: pd.DataFrame) -> pd.Series:
 
 def _label_map(studies: pd.DataFrame) -> pd.Series:
     author = studies["first_author"].astype("string").str.strip().replace("", pd.NA)
-    short_title = studies["title"].astype(str).str.split().str[:SHORT_TITLE_WORDS].str.join(" ") + "…"
-    name = author.fillna(pd.Series(short_title.to_numpy(), index=studies.index, dtype="string"))
+    untitled = author.isna()  # only these need their title's first words (splitting every title was slow)
+    short_title = [" ".join(str(t).split()[:SHORT_TITLE_WORDS]) + "…" for t in studies["title"][untitled].tolist()]
+    name = author.fillna(pd.Series(short_title, index=studies.index[untitled.to_numpy()], dtype="string"))
     years = studies["year"].astype("Int64").astype("string").fillna(NO_YEAR)
     text = name.astype(str) + " " + years.astype(str)
     return pd.Series(text.to_numpy(), index=studies["study_id"].to_numpy())
