@@ -282,7 +282,7 @@ def _subgroup_p(part: pd.DataFrame, column: str, keys: list[str], pooled, method
     """The between-subgroup Q test's p over column (NaN when the stratum is not pooled or has one subgroup)."""
     if pooled is None or column in keys or part[column].nunique() < 2:
         return np.nan
-    return pooling.subgroup_test(part, column, method).p
+    return pooling.subgroup_p(part, column, method)
 
 
 def pooled_correlation_rows(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
