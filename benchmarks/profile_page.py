@@ -1,6 +1,6 @@
 """Profile one page's warm server-side run with pyinstrument (AppTest, synthetic data at a scale).
 
-Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--miss] [--html FILE]
+Run: .venv/bin/python benchmarks/profile_page.py PAGE [--scale 1000] [--disease CODE] [--tab LABEL] [--miss] [--html F]
 --miss profiles the first run of a filter state nobody has seen (shared elements and filtered rows cleared, the
 dataset still loaded) instead of a warm rerun.
 PAGE is a page key of rankl_atlas.navigation (overview, evidence_map, ...). Needs `pip install pyinstrument`.
@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=1000)
     parser.add_argument("--disease", help="narrow filter: ?disease=CODE")
     parser.add_argument("--data", type=Path, help="an existing data folder (skips generating one)")
+    parser.add_argument("--tab", help="open this tab of the page first (its label), as a reader clicks it")
     parser.add_argument("--miss", action="store_true", help="profile a never-seen filter state, not a warm rerun")
     parser.add_argument("--html", type=Path, help="also write pyinstrument's HTML report here")
     args = parser.parse_args(argv)
@@ -66,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.disease:
         at.query_params["disease"] = args.disease
     at.run()
-    switch_to(at, page.key).run()
+    switch_to(at, page.key)
+    if args.tab:
+        at.session_state["tab"] = args.tab  # ui.url_tabs' key
+    at.run()
     if args.miss:
         from rankl_atlas.ui import loading, widgets
 

@@ -322,7 +322,7 @@ def evidence_matrix(findings: pd.DataFrame, studies: pd.DataFrame, rows: str = "
 
 
 def _ids(series: pd.Series) -> str:
-    return ", ".join(sorted(set(series)))
+    return ", ".join(sorted(set(series.tolist())))  # tolist: walking Arrow-backed values one by one was slow
 
 
 def _tally(work: pd.DataFrame, keys: list[str], how: str, prefix: str) -> pd.DataFrame:

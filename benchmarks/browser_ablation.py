@@ -1,0 +1,106 @@
+"""What each kind of page element costs the browser per filter change: the floor app alone, then with one part
+added at a time (benchmarks/floor_variants.py), each on its own fresh Streamlit server, measured in Chromium.
+
+Run: PYTHONPATH=src:. .venv/bin/python benchmarks/browser_ablation.py [--changes 10] [--variants "" white atlas ...]
+
+Each change selects or clears the sidebar's disease (alternating) and is timed inside the page with
+performance.now(): from the key press or click to the first change of the chart's DOM, and to the script state
+notRunning (a MutationObserver, so no polling interval). Prints the median of each and its difference from the
+floor measured in the same run. Why: the atlas's filter → chart stays above 1.3× the floor (docs/load.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from playwright.async_api import async_playwright  # noqa: E402
+
+from benchmarks.run import SIDEBAR_MULTI, wait_for_app  # noqa: E402
+from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server  # noqa: E402
+
+DISEASE = "Rheumatoid arthritis"
+VARIANTS = ("", "white", "atlas", "extras", "second", "metrics", "markdown", "sidebar", "")
+#: Marks the start, then records when the first chart's DOM changes and when the script state turns notRunning.
+WATCH_JS = """() => {
+  const chart = document.querySelector("[data-testid='stPlotlyChart']");
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__t = {start: performance.now(), chart: null, idle: null};
+  new MutationObserver((_, obs) => { if (window.__t.chart === null) window.__t.chart = performance.now(); obs.disconnect(); })
+    .observe(chart, {childList: true, subtree: true, attributes: true, characterData: true});
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'notRunning' && window.__t.chart !== null && window.__t.idle === null)
+      window.__t.idle = performance.now();
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+DONE_JS = "() => window.__t.idle !== null || (window.__t.chart !== null && performance.now() - window.__t.chart > 400)"
+
+
+async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float]]:
+    """Milliseconds to the chart's change and to idle, for `changes` filter changes in one session."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
+        tab = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+        await tab.goto(url)
+        await tab.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg", state="attached", timeout=60_000)
+        await wait_for_app(tab)
+        box = tab.locator(SIDEBAR_MULTI).first
+        to_chart, to_idle = [], []
+        for i in range(changes):
+            if i % 2 == 0:
+                await box.locator("input").click()
+                await tab.keyboard.type(DISEASE)
+                action = tab.keyboard.press("Enter")
+            else:
+                await tab.keyboard.press("Escape")
+                action = box.get_by_role("button", name=f"Remove {DISEASE}").click()
+            await tab.wait_for_timeout(300)
+            await tab.evaluate(WATCH_JS)
+            await action
+            await tab.wait_for_function(DONE_JS, timeout=60_000, polling=20)
+            t = await tab.evaluate("() => window.__t")
+            to_chart.append(t["chart"] - t["start"])
+            if t["idle"] is not None:
+                to_idle.append(t["idle"] - t["start"])
+            await tab.wait_for_timeout(300)
+        await browser.close()
+    return to_chart, to_idle
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=10, help="filter changes per variant (add and clear)")
+    parser.add_argument("--variants", nargs="*", default=VARIANTS, help="FLOOR_VARIANT values ('' is the floor)")
+    args = parser.parse_args(argv)
+    logs = Path(tempfile.mkdtemp(prefix="browser-ablation-"))
+    env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    rows, floor = [], None
+    for variant in args.variants:
+        server = start_server(logs, env={**env, "FLOOR_VARIANT": variant}, script="benchmarks/floor_variants.py")
+        try:
+            to_chart, to_idle = asyncio.run(timed_changes(server.url + "/", args.changes))
+        finally:
+            stop_server(server)
+        chart, idle = statistics.median(to_chart), statistics.median(to_idle) if to_idle else float("nan")
+        if variant == "" and floor is None:
+            floor = chart
+        rows.append((variant or "floor", chart, idle, chart - floor))
+        print(f"{variant or 'floor'}: to chart {[round(x) for x in to_chart]}", flush=True)
+    print(f"\nMedian of {args.changes} changes per variant, one fresh server each, {os.cpu_count()} cores.\n")
+    print("| variant | change → chart (ms) | change → idle (ms) | chart: + ms over the floor |")
+    print("|---|---|---|---|")
+    for name, chart, idle, extra in rows:
+        print(f"| {name} | {chart:.0f} | {idle:.0f} | {extra:+.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
