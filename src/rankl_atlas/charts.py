@@ -620,7 +620,9 @@ def build_concentration_chart(rows: pd.DataFrame, analyte: str, unit: str) -> go
     part = rows.loc[(rows["analyte"] == analyte) & (units == unit), used]  # only the columns drawn: fast subsets
     strata = ["assay", "group_role", *(["origin"] if "origin" in part else [])]
     shown = seeded_sample(part, by=strata)  # every assay, role and owner keeps points; the axis spans them all
-    yours = (shown["origin"] == ORIGIN_VISITOR).to_numpy() if "origin" in shown else np.zeros(len(shown), bool)
+    yours = (
+        (shown["origin"] == ORIGIN_VISITOR).to_numpy(dtype=bool) if "origin" in shown else np.zeros(len(shown), bool)
+    )
     roles = shown["group_role"].to_numpy()
     # each column as an array once; every trace takes its rows by position (a pandas selection per trace was slow)
     x, y = shown["assay"].to_numpy(), shown["value"].to_numpy()

@@ -117,7 +117,7 @@ def studies_table(studies: pd.DataFrame, measurements: pd.DataFrame, findings: p
             "disease": studies["condition_group"].map(lambda c: label("condition_group", c)).to_numpy(),
             "analytes": measured.map(lambda codes: " + ".join(ANALYTE[a] for a in ANALYTE if a in codes)).to_numpy(),
             "n": studies["n_participants"].to_numpy(),
-            "assay": studies["study_id"].map(assays).fillna("").to_numpy(),
+            "assay": np.array([assays.get(study_id, "") for study_id in studies["study_id"].tolist()], dtype=object),
             "link": link_column(studies).to_numpy(),
             "journal": studies["journal"].to_numpy(),
             "pmid": studies["pmid"].to_numpy(),
