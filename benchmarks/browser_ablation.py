@@ -2,6 +2,8 @@
 added at a time (benchmarks/floor_variants.py), each on its own fresh Streamlit server, measured in Chromium.
 
 Run: PYTHONPATH=src:. .venv/bin/python benchmarks/browser_ablation.py [--changes 10] [--variants "" white atlas ...]
+     PYTHONPATH=src:. .venv/bin/python benchmarks/browser_ablation.py --atlas /tmp/data100 "" evidence-map assays
+(the second form times atlas pages, by URL path, on a server reading that data folder, the same way).
 
 Each change selects or clears the sidebar's disease (alternating) and is timed inside the page with
 performance.now(): from the key press or click to the first change of the chart's DOM (a MutationObserver, no
@@ -81,9 +83,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=10, help="filter changes per variant (add and clear)")
     parser.add_argument("--variants", nargs="*", default=VARIANTS, help="FLOOR_VARIANT values ('' is the floor)")
+    parser.add_argument("--atlas", type=Path, help="time atlas pages instead, on this data folder")
+    parser.add_argument("pages", nargs="*", help="with --atlas: URL paths ('' is the Overview)")
     args = parser.parse_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="browser-ablation-"))
     env = {"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    if args.atlas:
+        server = start_server(logs, env={**env, "RANKL_ATLAS_DATA": str(args.atlas)})
+        try:
+            for page in args.pages:
+                to_chart, to_idle = asyncio.run(timed_changes(f"{server.url}/{page}", args.changes))
+                print(
+                    f"/{page}: chart {statistics.median(to_chart):.0f} ms (worst {max(to_chart):.0f}), script finished "
+                    f"{statistics.median(to_idle):.0f} ms (worst {max(to_idle):.0f}); each: {[round(x) for x in to_idle]}",
+                    flush=True,
+                )
+        finally:
+            stop_server(server)
+        return 0
     rows, floor = [], None
     for variant in args.variants:
         server = start_server(logs, env={**env, "FLOOR_VARIANT": variant}, script="benchmarks/floor_variants.py")
