@@ -572,7 +572,8 @@ def match_paper_tests(effects: pd.DataFrame, findings: pd.DataFrame | None) -> p
     tests = findings[(family == "cases_vs_controls") | (findings["comparison_type"] == "case_vs_control")]
     effect_keys = _study_analyte(effects)
     wanted = set(effect_keys)  # only the findings of a study and analyte with a comparison can test one
-    candidates_of = _candidate_tests(tests[[key in wanted for key in _study_analyte(tests)]])
+    relevant = np.array([key in wanted for key in _study_analyte(tests)], dtype=bool)  # an array: [] selects columns
+    candidates_of = _candidate_tests(tests[relevant])
     case_groups: dict[tuple, list[str]] = {}
     for key, group in zip(effect_keys, effects["case_group"], strict=True):
         case_groups.setdefault(key, [])

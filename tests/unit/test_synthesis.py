@@ -335,3 +335,26 @@ def test_t_quantile_and_chi2_tail_match_printed_statistical_tables():
     assert pooling.chi2_upper(9.488, 4) == pytest.approx(0.05, abs=5e-5)
     assert pooling.chi2_upper(6.635, 1) == pytest.approx(0.01, abs=5e-5)
     assert pooling.chi2_upper(0.0, 3) == 1.0
+
+
+def test_comparisons_stand_when_the_kept_findings_hold_no_case_control_test():
+    """A filter can keep a study's groups but only its correlation findings: no paper p to match, no error."""
+    studies = frame("studies", [study("spelling2008")])
+    common = dict(analyte="opg", analyte_form="unspecified", assay_vendor="biomedica", unit="pg_ml")
+    measurements = frame(
+        "measurements",
+        [
+            measurement("spelling2008-m1", n=30, value=60.0, sd=10.0, **common),
+            measurement("spelling2008-m2", group_role="control", n=30, value=50.0, sd=10.0,
+                        condition_group="healthy_population", **common),
+        ],
+    )  # fmt: skip
+    findings = frame(
+        "findings",
+        [finding("spelling2008-f1", analyte="opg", comparison_type="correlation", comparison_family="correlation",
+                 direction="positive_association")],
+    )  # fmt: skip
+    effects = synthesis.case_control_comparisons(measurements, studies, findings).effects
+    assert len(effects) == 1 and np.isnan(effects["paper_p"].iloc[0])
+    # Hedges' g by hand: d = (60 − 50) / 10 = 1, J = 1 − 3 / (4·58 − 1) = 0.98701
+    assert effects["g"].iloc[0] == pytest.approx(0.98701, abs=1e-4)
