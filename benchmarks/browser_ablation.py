@@ -31,12 +31,17 @@ from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_se
 
 DISEASE = "Rheumatoid arthritis"
 VARIANTS = ("", "white", "atlas", "extras", "second", "metrics", "markdown", "sidebar", "")
-#: Marks the start, then records when the first chart's DOM changes.
+#: Marks the start, then records when the first chart changes: its DOM changes, or another element takes its
+#: place (a page may replace its first chart rather than redraw it: Synthesis at 100x timed out watching only the node).
 WATCH_JS = """() => {
-  const chart = document.querySelector("[data-testid='stPlotlyChart']");
+  const first = () => document.querySelector("[data-testid='stPlotlyChart']");
+  const chart = first();
   window.__t = {start: performance.now(), chart: null, idle: null};
-  new MutationObserver((_, obs) => { if (window.__t.chart === null) window.__t.chart = performance.now(); obs.disconnect(); })
+  const mark = () => { if (window.__t.chart === null) window.__t.chart = performance.now(); };
+  new MutationObserver((_, obs) => { mark(); obs.disconnect(); })
     .observe(chart, {childList: true, subtree: true, attributes: true, characterData: true});
+  new MutationObserver((_, obs) => { if (first() !== chart) { mark(); obs.disconnect(); } })
+    .observe(document.querySelector("[data-testid='stMain']") || document.body, {childList: true, subtree: true});
 }"""
 #: Done once the chart has changed and the script state reads notRunning (checked every 20 ms: a fast rerun's
 #: running → notRunning can fall in one React commit, leaving no attribute change to observe).

@@ -154,12 +154,22 @@ def subgroup_p(rows: pd.DataFrame, by: str, method: str = "dl", y: str = "y", v:
     return _q_between(_subgroup_pools(rows, by, method, y, v)[1])[2]
 
 
+def subgroup_p_coded(effects: np.ndarray, variances: np.ndarray, codes: np.ndarray, method: str = "dl") -> float:
+    """subgroup_p for rows already given as arrays: codes numbers each row's subgroup in the subgroups' sorted order
+    (as pd.factorize(sort=True) does; numbers may skip). Lets a caller split many strata without a frame each."""
+    return _q_between(_pools_by_code(effects, variances, codes, np.unique(codes), method))[2]
+
+
+def _pools_by_code(effects, variances, codes, kept_codes, method: str) -> list[Pooled]:
+    return [pool(effects[codes == code], variances[codes == code], method) for code in kept_codes]
+
+
 def _subgroup_pools(rows: pd.DataFrame, by: str, method: str, y: str, v: str) -> tuple[list, list[Pooled]]:
     """Each subgroup's name (sorted, a missing value last) and its own pool."""
     # Split on arrays, not with a pandas groupby (≈ 5 ms a call on Arrow-backed columns; 434 calls at 100× data).
     codes, names = pd.factorize(rows[by], sort=True, use_na_sentinel=False)
     effects, variances = rows[y].to_numpy(dtype=float), rows[v].to_numpy(dtype=float)
-    return list(names), [pool(effects[codes == code], variances[codes == code], method) for code in range(len(names))]
+    return list(names), _pools_by_code(effects, variances, codes, range(len(names)), method)
 
 
 def _q_between(results: list[Pooled]) -> tuple[float, int, float]:

@@ -338,6 +338,25 @@ def test_pooled_correlations_across_conditions_carry_a_condition_subgroup_test()
     assert pooled["condition_subgroup_p"] == pytest.approx(stats.chi2.sf(q_between, 1))
 
 
+def test_rows_without_a_form_are_a_form_subgroup_of_their_own_and_one_named_form_tests_nothing():
+    """OPG × BMD: free (r 0.1, 0.1), total (0.3, 0.3) and no form stated (0.5, 0.5), n 53 (v = 1/50) each. Each
+    subgroup has τ² = 0 and SE² = 1/100; Q between the three means on 2 df. OPG × turnover markers: free and no form
+    only, one named form, so no form test (NaN)."""
+    pairs = [("r", 0.1, 53), ("r", 0.3, 53), ("r", 0.5, 53), ("r", 0.1, 53), ("r", 0.3, 53), ("r", 0.5, 53)]
+    pairs += [("r", 0.2, 53), ("r", 0.4, 53), ("r", 0.2, 53), ("r", 0.4, 53)]
+    studies, findings = _correlation_tables(pairs)
+    findings["analyte_form"] = ["free", "total", None, "free", "total", None, "free", None, "free", None]
+    findings["related_to"] = ["bmd"] * 6 + ["bone_turnover_marker"] * 4
+    rows = answers.correlation_rows(findings, studies, synthesis.study_label_map(studies))
+    pooled = answers.correlation_answers(rows, ["analyte", "related_to"]).set_index("related_to")
+    z = [math.atanh(0.1), math.atanh(0.3), math.atanh(0.5)]
+    mean, se2 = sum(z) / 3, 1 / (2 * 50)
+    q_between = sum((zj - mean) ** 2 for zj in z) / se2
+    assert pooled.loc["bmd", "form_subgroup_p"] == pytest.approx(stats.chi2.sf(q_between, 2))
+    assert math.isnan(pooled.loc["bone_turnover_marker", "form_subgroup_p"])
+    assert pooled.loc["bmd", "k"] == 6 and pooled.loc["bone_turnover_marker", "k"] == 4
+
+
 def test_leave_one_out_matches_dersimonian_laird_written_out_for_each_left_out_study():
     """Four studies, each variance 0.04 (weight 25). Left out the 0.90 study: 0.10, 0.30, 0.20 have mean 0.20 and
     Q = (0.01 + 0.01 + 0) / 0.04 = 0.5 < 2 df, so τ² = 0 and the CI is 0.20 ± 1.959964·√(0.04/3) = −0.0263 to 0.4263.
