@@ -31,23 +31,33 @@ from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_se
 
 DISEASE = "Rheumatoid arthritis"
 VARIANTS = ("", "white", "atlas", "extras", "second", "metrics", "markdown", "sidebar", "")
+#: The count line's text ("Filters keep N of M studies ..."), or null on a page without one (the floor app).
+COUNT_JS = """() => {
+  const line = [...document.querySelectorAll("[data-testid='stCaptionContainer'], [data-testid='stMarkdownContainer']")]
+    .find(e => e.textContent.trim().startsWith("Filters keep"));
+  return line ? line.textContent : null;
+}"""
 #: Marks the start, then records when the first chart changes: its DOM changes, or another element takes its
-#: place (a page may replace its first chart rather than redraw it: Synthesis at 100x timed out watching only the node).
-WATCH_JS = """() => {
+#: place (a page may replace its first chart rather than redraw it).
+WATCH_JS = f"""() => {{
   const first = () => document.querySelector("[data-testid='stPlotlyChart']");
   const chart = first();
-  window.__t = {start: performance.now(), chart: null, idle: null};
-  const mark = () => { if (window.__t.chart === null) window.__t.chart = performance.now(); };
-  new MutationObserver((_, obs) => { mark(); obs.disconnect(); })
-    .observe(chart, {childList: true, subtree: true, attributes: true, characterData: true});
-  new MutationObserver((_, obs) => { if (first() !== chart) { mark(); obs.disconnect(); } })
-    .observe(document.querySelector("[data-testid='stMain']") || document.body, {childList: true, subtree: true});
-}"""
-#: Done once the chart has changed and the script state reads notRunning (checked every 20 ms: a fast rerun's
-#: running → notRunning can fall in one React commit, leaving no attribute change to observe).
+  window.__count = {COUNT_JS};
+  window.__t = {{start: performance.now(), chart: null, idle: null, count: window.__count()}};
+  const mark = () => {{ if (window.__t.chart === null) window.__t.chart = performance.now(); }};
+  new MutationObserver((_, obs) => {{ mark(); obs.disconnect(); }})
+    .observe(chart, {{childList: true, subtree: true, attributes: true, characterData: true}});
+  new MutationObserver((_, obs) => {{ if (first() !== chart) {{ mark(); obs.disconnect(); }} }})
+    .observe(document.querySelector("[data-testid='stMain']") || document.body, {{childList: true, subtree: true}});
+}}"""
+#: Done once the page has changed (its first chart, or else its count line: on Synthesis the question a reader
+#: opened stays open when a disease is cleared, and its forest plot is then the same) and the script state reads
+#: notRunning (checked every 20 ms: a fast rerun's running → notRunning can fall in one React commit, leaving no
+#: attribute change to observe). A change that left the first chart as it was has no chart time.
 DONE_JS = """() => {
   const app = document.querySelector("[data-testid='stApp']");
-  if (window.__t.chart === null || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  const changed = window.__t.chart !== null || (window.__t.count !== null && window.__count() !== window.__t.count);
+  if (!changed || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (window.__t.idle === null) window.__t.idle = performance.now();
   return true;
 }"""
@@ -76,7 +86,8 @@ async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float
             await action
             await tab.wait_for_function(DONE_JS, timeout=60_000, polling=20)
             t = await tab.evaluate("() => window.__t")
-            to_chart.append(t["chart"] - t["start"])
+            if t["chart"] is not None:
+                to_chart.append(t["chart"] - t["start"])
             if t["idle"] is not None:
                 to_idle.append(t["idle"] - t["start"])
             await tab.wait_for_timeout(300)
@@ -98,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for page in args.pages:
                 to_chart, to_idle = asyncio.run(timed_changes(f"{server.url}/{page}", args.changes))
+                chart = f"{statistics.median(to_chart):.0f} ms (worst {max(to_chart):.0f})" if to_chart else "-"
                 print(
-                    f"/{page}: chart {statistics.median(to_chart):.0f} ms (worst {max(to_chart):.0f}), script finished "
+                    f"/{page}: chart {chart} in {len(to_chart)} of {len(to_idle)} changes, script finished "
                     f"{statistics.median(to_idle):.0f} ms (worst {max(to_idle):.0f}); each: {[round(x) for x in to_idle]}",
                     flush=True,
                 )
