@@ -7,7 +7,9 @@ Starts N ``streamlit run app.py`` processes on free loopback ports, writes an ng
 ``deploy/nginx.conf.template`` into a run folder (default ``tmp/serve``: config, pid, logs and nginx's temp
 folders; nothing under /etc), starts nginx in the foreground (``daemon off``) and waits until every worker's
 ``/_stcore/health`` and the proxy's answer 200. Then it watches them: Ctrl+C (SIGINT) or SIGTERM stops nginx
-first, then the workers, and exits 0; if any of them dies, the others are stopped too and it exits 1.
+first, then the workers, and exits 0; if any of them dies, the others are stopped too and it exits 1. Once ready,
+it opens every page's default view on each worker in the background (``rankl_atlas.warm``; ``--no-warm`` skips it),
+so the first visitors do not pay for the dataset's load and the default state's first build.
 
 Sessions live in one process's memory, so each browser must keep talking to the same process: nginx gives a new
 browser a random id in the cookie ``rankl_worker`` and hashes on it (``hash ... consistent``). Not ``ip_hash``:
@@ -19,6 +21,7 @@ this is for a lab's own machine (README, "Serve it yourself on several cores"; f
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import ctypes
 import json
@@ -29,6 +32,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -221,6 +225,9 @@ def serve(args: argparse.Namespace) -> int:
             f"(or kill -TERM {os.getpid()}).",
             flush=True,
         )
+        if args.warm:
+            worker_urls = [f"http://{LOOPBACK}:{p}" for p in ports]
+            threading.Thread(target=warm_workers, args=(worker_urls,), name="warm-up", daemon=True).start()
         while True:
             for child in children:
                 if child.proc.poll() is not None:
@@ -246,6 +253,22 @@ def serve(args: argparse.Namespace) -> int:
         print("stopped", flush=True)
 
 
+def warm_workers(urls: list[str]) -> None:
+    """Open every page's default view on each worker once, and say how it went (a failure is reported, not fatal)."""
+    from rankl_atlas import warm
+
+    start = time.monotonic()
+    opened = asyncio.run(warm.warm(urls))
+    for o in opened:
+        if o.problem:
+            print(f"warm-up: {o.url}: {o.problem}", file=sys.stderr, flush=True)
+    ok = sum(not o.problem for o in opened)
+    print(
+        f"warm-up: opened {ok} of {len(opened)} views on {len(urls)} process(es) in {time.monotonic() - start:.1f} s",
+        flush=True,
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="N Streamlit processes behind nginx with sticky sessions.")
     p.add_argument("--workers", type=int, default=2, help="Streamlit processes (about one per core)")
@@ -257,6 +280,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--access-log", action="store_true", help="write nginx's access log into the run folder")
     p.add_argument("--server-arg", action="append", default=[], help="extra streamlit flag for every worker")
     p.add_argument("--timeout", type=float, default=120, help="seconds to wait for the workers to be healthy")
+    p.add_argument("--no-warm", dest="warm", action="store_false", help="do not open every page once at start")
     args = p.parse_args(argv)
     if args.workers < 1:
         p.error("--workers must be >= 1")

@@ -62,15 +62,21 @@ class Server:
 
 
 def start_server(
-    log_dir: Path, env: dict | None = None, python: str = sys.executable, cwd: Path = ROOT, script: str = "app.py"
+    log_dir: Path,
+    env: dict | None = None,
+    python: str = sys.executable,
+    cwd: Path = ROOT,
+    script: str = "app.py",
+    extra_args: tuple[str, ...] = (),
 ) -> Server:
-    """Start the app (or another Streamlit script) headless on a free loopback port and wait for /_stcore/health."""
+    """Start the app (or another Streamlit script) headless on a free loopback port and wait for /_stcore/health,
+    with the repository's .streamlit/config.toml (what ships) and any extra `streamlit run` flags."""
     port = free_port()
     log = log_dir / f"streamlit-{port}.log"
     full_env = {**os.environ, **(env or {})}
     process = subprocess.Popen(
         [python, "-m", "streamlit", "run", script, "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *extra_args],
         cwd=cwd, env=full_env, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

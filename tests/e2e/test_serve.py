@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rankl_atlas import upload
+from rankl_atlas import upload, warm
 from tests.conftest import ROOT
 from tests.e2e.conftest import app_errors, count_text, free_port, is_probe, open_page, wait_for_app
 
@@ -75,6 +75,16 @@ def test_two_workers_behind_nginx_serve_sticky_sessions_and_stop_cleanly(browser
         procs = [psutil.Process(launcher.pid), *psutil.Process(launcher.pid).children(recursive=True)]
         assert len(state["workers"]) == 2 and len({w["port"] for w in state["workers"]}) == 2
         url = f"http://127.0.0.1:{port}"
+
+        # Every page's default view is opened once on each worker in the background (13 views each).
+        views = len(warm.views())
+        while (
+            f"warm-up: opened {2 * views} of {2 * views} views on 2 process(es)"
+            not in (tmp_path / "serve.log").read_text()
+        ):
+            assert "warm-up: opened" not in (tmp_path / "serve.log").read_text(), (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline + 120, "no warm-up:\n" + (tmp_path / "serve.log").read_text()
+            time.sleep(0.3)
 
         # Health through the proxy; a browser without the cookie gets one.
         status, body, cookies = get(f"{url}/_stcore/health")
