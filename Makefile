@@ -26,6 +26,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/load_pages.py --stress-viewers 10,50,100 --markdown docs/load.md
 	PYTHONPATH=src:. $(PY) benchmarks/browser_bench.py --runs 7 --changes 5
+	PYTHONPATH=src:. $(PY) benchmarks/opens.py --viewers 1,20,50 --compare "--server.fileWatcherType auto"
 	$(PY) benchmarks/serve_bench.py --configs "1 direct,2 nginx" --rounds 2
 
 $(PY):
