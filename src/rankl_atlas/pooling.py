@@ -14,7 +14,6 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special
 from statsmodels.stats.meta_analysis import combine_effects
 
@@ -222,7 +221,12 @@ def egger_test(effects, variances) -> EggerTest | None:
     se = np.sqrt(np.asarray(variances, dtype=float))
     if len(y) < MIN_K_FUNNEL:
         return None
-    fit = sm.OLS(y / se, sm.add_constant(1 / se)).fit()
+    # Imported here: statsmodels.api (or its regression module) adds ≈ 0.5–1 s to every cold start of the app,
+    # for a test drawn only for an opened question with k ≥ 10.
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.tools import add_constant
+
+    fit = OLS(y / se, add_constant(1 / se)).fit()
     return EggerTest(len(y), float(fit.params[0]), float(fit.bse[0]), float(fit.tvalues[0]), float(fit.pvalues[0]))
 
 
