@@ -36,12 +36,7 @@ def _one_per_study(rows: pd.DataFrame, keys: list[str], size: str) -> pd.DataFra
 
 
 def _pool_or_reason(rows: pd.DataFrame, method: str, hartung_knapp: bool) -> tuple[pooling.Pooled | None, str]:
-    if len(rows) < MIN_K:
-        return None, "fewer than two studies"
-    try:
-        return pooling.pool(rows["y"], rows["v"], method, hartung_knapp), ""
-    except pooling.PoolingRefused as refused:
-        return None, str(refused)
+    return _pool_arrays_or_reason(rows["y"], rows["v"], method, hartung_knapp)
 
 
 # --- Standardised mean differences across kits ----------------------------------------------------
@@ -296,7 +291,8 @@ def _sorted_codes(column: pd.Series) -> np.ndarray:
     return pd.factorize(column, sort=True)[0]
 
 
-def _pool_arrays_or_reason(y: np.ndarray, v: np.ndarray, method: str, hartung_knapp: bool):
+def _pool_arrays_or_reason(y, v, method: str, hartung_knapp: bool) -> tuple[pooling.Pooled | None, str]:
+    """The pool of these effects and variances, or None and the reason it was refused."""
     if len(y) < MIN_K:
         return None, "fewer than two studies"
     try:
