@@ -3,7 +3,7 @@ fresh server with the repository's config (what ships), and with extra `streamli
 
 Run: PYTHONPATH=src:. .venv/bin/python benchmarks/opens.py [--viewers 1,20,50] [--page ""] [--compare "--server.fileWatcherType auto"]
 
-Each level: N protocol-level viewers (rankl_atlas.warm.open_view: a browser tab's first visit over Streamlit's
+Each level: N protocol-level viewers (deploy/warm.py open_view: a browser tab's first visit over Streamlit's
 websocket) open the page at the same moment, after one warm-up visit of every view. Prints p50 and max of the open
 times. Why: with Streamlit's file watcher on, every new session first scanned every loaded module (docs/load.md,
 *Opening*), which the load generator, started with the watcher off, never saw.
@@ -20,9 +20,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+sys.path[:0] = [str(ROOT), str(ROOT / "src"), str(ROOT / "deploy")]
 
-from rankl_atlas import warm  # noqa: E402
+import warm  # noqa: E402
+
 from tests.e2e.conftest import start_server, stop_server  # noqa: E402
 
 

@@ -8,7 +8,7 @@ Starts N ``streamlit run app.py`` processes on free loopback ports, writes an ng
 folders; nothing under /etc), starts nginx in the foreground (``daemon off``) and waits until every worker's
 ``/_stcore/health`` and the proxy's answer 200. Then it watches them: Ctrl+C (SIGINT) or SIGTERM stops nginx
 first, then the workers, and exits 0; if any of them dies, the others are stopped too and it exits 1. Once ready,
-it opens every page's default view on each worker in the background (``rankl_atlas.warm``; ``--no-warm`` skips it),
+it opens every page's default view on each worker in the background (``deploy/warm.py``; ``--no-warm`` skips it),
 so the first visitors do not pay for the dataset's load and the default state's first build.
 
 Sessions live in one process's memory, so each browser must keep talking to the same process: nginx gives a new
@@ -255,7 +255,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def warm_workers(urls: list[str]) -> None:
     """Open every page's default view on each worker once, and say how it went (a failure is reported, not fatal)."""
-    from rankl_atlas import warm
+    import warm  # deploy/warm.py, next to this script
 
     start = time.monotonic()
     opened = asyncio.run(warm.warm(urls))

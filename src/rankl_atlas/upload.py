@@ -104,9 +104,11 @@ def check_upload(name: str, data: bytes, atlas: Tables) -> UploadResult:
 
 def _return_freed_memory() -> None:
     """Give the memory an upload freed back to the system (glibc keeps it per thread arena otherwise, so
-    uploads from several sessions' threads would add up even when they run one at a time)."""
+    uploads from several sessions' threads would add up even when they run one at a time), and what Arrow's own
+    memory pool keeps for reuse."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
     if _LIBC is not None:
-        gc.collect()
         _LIBC.malloc_trim(0)
 
 

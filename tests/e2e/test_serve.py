@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from rankl_atlas import upload, warm
+from rankl_atlas import upload
 from tests.conftest import ROOT
 from tests.e2e.conftest import app_errors, count_text, free_port, is_probe, open_page, wait_for_app
 
@@ -24,6 +24,10 @@ _spec = importlib.util.spec_from_file_location("serve", ROOT / "deploy" / "serve
 serve = importlib.util.module_from_spec(_spec)
 sys.modules["serve"] = serve  # dataclasses look their module up
 _spec.loader.exec_module(serve)
+_spec = importlib.util.spec_from_file_location("warm", ROOT / "deploy" / "warm.py")
+warm = importlib.util.module_from_spec(_spec)
+sys.modules["warm"] = warm
+_spec.loader.exec_module(warm)
 
 pytestmark = pytest.mark.e2e
 

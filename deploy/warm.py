@@ -5,7 +5,9 @@ What a page shows for a filter state is built once per process and shared by eve
 first viewer of the default state pays for it (at 100× the bundled data 0.5–1.2 s a page, docs/load.md), every
 later one gets a warm rerun. ``deploy/serve.py`` runs this against each worker once it answers its health check.
 
-    python -m rankl_atlas.warm http://127.0.0.1:8501 [http://127.0.0.1:8502 ...]
+    .venv/bin/python deploy/warm.py http://127.0.0.1:8501 [http://127.0.0.1:8502 ...]
+
+It speaks Streamlit's protocol messages (``streamlit.proto``) as a client; it is not part of the app.
 """
 
 from __future__ import annotations
