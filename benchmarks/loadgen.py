@@ -364,7 +364,8 @@ class Server:
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(self.port),
             "--server.address", HOST, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-            # Deployed files never change; in a shared checkout an edit would reload modules mid-measurement.
+            # As the shipped .streamlit/config.toml (with the watcher on, every new session first scans every
+            # loaded module: docs/load.md, "Opening"); in a shared checkout an edit would also reload modules.
             "--server.fileWatcherType", "none", *server_args,
         ]  # fmt: skip
         self.log = tempfile.NamedTemporaryFile("w+", prefix="loadgen-server-", suffix=".log", delete=False)  # noqa: SIM115
