@@ -21,7 +21,6 @@ this is for a lab's own machine (README, "Serve it yourself on several cores"; f
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import ctypes
 import json
@@ -257,16 +256,7 @@ def warm_workers(urls: list[str]) -> None:
     """Open every page's default view on each worker once, and say how it went (a failure is reported, not fatal)."""
     import warm  # deploy/warm.py, next to this script
 
-    start = time.monotonic()
-    opened = asyncio.run(warm.warm(urls))
-    for o in opened:
-        if o.problem:
-            print(f"warm-up: {o.url}: {o.problem}", file=sys.stderr, flush=True)
-    ok = sum(not o.problem for o in opened)
-    print(
-        f"warm-up: opened {ok} of {len(opened)} views on {len(urls)} process(es) in {time.monotonic() - start:.1f} s",
-        flush=True,
-    )
+    warm.main(urls)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
