@@ -37,7 +37,7 @@ def render(ctx: Context) -> None:
     )
     st.header("Assays")
     st.markdown(
-        "The **kit catalogue** (`assays.parquet`, *Assays* page) lists each assay with what its source says it detects, "
+        "The **kit catalogue** (`assays.parquet`, *Assays* page, tab *Kit catalogue*) lists each assay with what its source says it detects, "
         "its method, limit of detection, range and unit; every fact comes from a page we read (a kit insert, a vendor "
         "page, or a paper that names its kit), and the rest is blank. Measurements and findings point to a kit with "
         "`assay_id` when the paper names it (`assay_attribution = stated`) or when we can infer it (`inferred`, with the "

@@ -111,6 +111,18 @@ def _cases_vs_controls(ctx: Context, evidence: _LazyEvidence, settings: answers.
             "Each row: k studies, total n, pooled g with 95% CI, the 95% **prediction interval** (where a new study's "
             "effect would fall), τ², I², and the p of the between-subgroup test for kit and for analyte form."
         )
+        if options:
+            ui.chart(
+                lambda: charts.build_pooled_answers(table),
+                ctx,
+                key="pooled_answers",
+                depends_on=(settings,),
+                title="Pooled answers: cases versus controls",
+                alt=f"The {len(options)} pooled questions, the most studies first: pooled Hedges' g with 95% CI "
+                "(diamonds and bars) and the 95% prediction interval where there are three or more studies (dotted; the "
+                "axis fits the CIs, and an arrow marks a prediction interval that runs past it).",
+                data=lambda: atlas_tables.labelled_answers(table[table["reason"] == ""]),
+            )
         ui.table(
             lambda: atlas_tables.labelled_answers(table),
             ctx,
@@ -195,9 +207,14 @@ def _cases_vs_controls(ctx: Context, evidence: _LazyEvidence, settings: answers.
                 st.subheader("Published meta-analyses of this question")
                 for row in published.to_dict("records"):
                     st.markdown(atlas_tables.published_sentence(row))
-            command = atlas_tables.pool_command(answer.key, settings, ctx.filters.to_query_params())
-            st.caption("The same numbers from the command line (same function, same filters):")
-            st.code(command, language="bash")
+            # Drawn when opened: a code block loads the browser's 1.5 MB syntax highlighter before the page's charts.
+            box = ui.lazy_expander("The same numbers from the command line", "open_pool_command")
+            if box.open:
+                with box:
+                    st.caption("Same function, same filters and settings as this page:")
+                    st.code(
+                        atlas_tables.pool_command(answer.key, settings, ctx.filters.to_query_params()), language="bash"
+                    )
 
     if not evidence.set_aside.empty:
         box = ui.lazy_expander(

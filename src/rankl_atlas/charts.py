@@ -1041,6 +1041,79 @@ def build_answer_forest(
     )  # fmt: skip
 
 
+def pooled_answers_range(table: pd.DataFrame) -> tuple[float, float]:
+    """The pooled-answers chart's x range: every pooled 95% CI and g = 0, with 10 % room each side. Prediction
+    intervals are not fitted (one wide interval would shrink every CI to a dot); what lies beyond is clipped."""
+    pooled = table[table["reason"] == ""]
+    low = min([0.0, *pooled["ci_low"].dropna()])
+    high = max([0.0, *pooled["ci_high"].dropna()])
+    room = 0.1 * (high - low) or 0.5
+    return low - room, high + room
+
+
+def build_pooled_answers(table: pd.DataFrame) -> go.Figure:
+    """Every pooled case–control question at a glance: one row per question (the most studies first), its pooled
+    Hedges' g with 95% CI and, where there are three or more studies, its 95% prediction interval (a dotted line;
+    an arrow where it runs past the axis, fitted to the CIs)."""
+    pooled = table[table["reason"] == ""].sort_values(["k", "n_total"], ascending=False)
+    names = [
+        f"{q.replace(' · cases vs controls', '')} (k={k})" for q, k in zip(pooled["question"], pooled["k"], strict=True)
+    ]
+    ys = list(range(len(pooled)))
+    estimate = pooled["estimate"].to_numpy(float)
+    left, right = pooled_answers_range(table)
+    traces: list[dict] = []
+    xs: list = []
+    lines_y: list = []
+    arrows: list[tuple[float, int, str]] = []
+    for y, low, high in zip(ys, pooled["pi_low"], pooled["pi_high"], strict=True):
+        if pd.isna(low) or pd.isna(high):
+            continue
+        xs += [max(low, left), min(high, right), None]
+        lines_y += [y, y, None]
+        arrows += [(left, y, "triangle-left")] if low < left else []
+        arrows += [(right, y, "triangle-right")] if high > right else []
+    if xs:
+        traces.append(dict(
+            type="scatter", x=xs, y=lines_y, mode="lines", name="95% prediction interval",
+            line=dict(color="#D55E00", width=2, dash="dot"), hoverinfo="skip",
+        ))  # fmt: skip
+    if arrows:
+        traces.append(dict(
+            type="scatter", x=[a[0] for a in arrows], y=[a[1] for a in arrows], mode="markers", showlegend=False,
+            cliponaxis=False,
+            name="prediction interval runs past the axis", marker=dict(symbol=[a[2] for a in arrows], size=10,
+                                                                      color="#D55E00"),
+            hovertemplate="The prediction interval runs past the axis<extra></extra>",
+        ))  # fmt: skip
+    traces.append(dict(
+        type="scatter", x=estimate, y=ys, mode="markers", name="Pooled g, 95% CI (random effects)",
+        marker=dict(symbol="diamond-wide", size=14, color="#D55E00"),
+        error_x=dict(type="data", symmetric=False, array=pooled["ci_high"].to_numpy(float) - estimate,
+                     arrayminus=estimate - pooled["ci_low"].to_numpy(float)),
+        text=names, customdata=[
+            [n, ci_low, ci_high, f"{pi_low:.2f} to {pi_high:.2f}" if pd.notna(pi_low) else "none (k < 3)", i2]
+            for n, ci_low, ci_high, pi_low, pi_high, i2 in pooled[
+                ["n_total", "ci_low", "ci_high", "pi_low", "pi_high", "i2_percent"]
+            ].itertuples(index=False)
+        ],
+        hovertemplate="<b>%{text}</b><br>pooled g = %{x:.2f} (95% CI %{customdata[1]:.2f} to %{customdata[2]:.2f})"
+        "<br>95% prediction interval: %{customdata[3]}<br>n = %{customdata[0]:,.0f}, I² = %{customdata[4]:.0f}%"
+        "<extra></extra>",
+    ))  # fmt: skip
+    no_effect = dict(type="line", x0=0, x1=0, xref="x", y0=0, y1=1, yref="y domain",
+                     line=dict(color="#555555", width=1, dash="dot"))  # fmt: skip
+    return _figure(
+        traces,
+        shapes=[no_effect],
+        yaxis=dict(tickvals=ys, ticktext=[_wrap(n, 44) for n in names], range=[len(ys) - 0.4, -0.6],
+                   showgrid=False, zeroline=False, automargin=True),
+        xaxis=dict(title=dict(text="Pooled Hedges' g (cases minus controls)"), zeroline=False, range=[left, right]),
+        height=max(220, 34 * len(ys) + 150), margin=dict(l=10, r=20, t=20, b=70),
+        legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+    )  # fmt: skip
+
+
 def build_funnel_plot(rows: pd.DataFrame, pooled) -> go.Figure:
     """Funnel plot: each study's effect against its standard error (inverted axis), with the pooled estimate
     and its pseudo 95% limits (estimate ± 1.96·SE)."""

@@ -6,7 +6,7 @@ from rankl_atlas.build import build
 from rankl_atlas.data import DATA_ENV, load_metadata, load_tables
 from rankl_atlas.filters import Filters, apply_filters
 from rankl_atlas.importers import add_studies
-from tests.app.conftest import count_caption, run_app
+from tests.app.conftest import count_caption, open_tab, run_app
 from tests.conftest import DATA, ROOT
 
 TABLES = load_tables(DATA)
@@ -16,14 +16,20 @@ def kept_studies(at) -> int:
     return int(count_caption(at).split("**")[1].split(" of ")[0])
 
 
-def test_the_assays_page_lists_the_catalogue_and_the_values_per_kit():
+def test_the_assays_page_opens_on_the_values_by_kit_and_lists_the_catalogue_one_tab_away():
     at = run_app("assays")
+    assert not at.exception
+    captions = " ".join(c.value for c in at.caption)
+    assert "pmol/L by kit and form" in captions and "-fold" in captions
+    assert not at.dataframe  # the figure comes first: no table (and no table viewer's code) before it
+    open_tab(at, "Kit catalogue")
     assert not at.exception
     catalogue = next(d.value for d in at.dataframe if "detects" in d.value.columns)
     assert len(catalogue) == len(TABLES.assays)
     assert set(catalogue["assay_id"]) == set(TABLES.assays["assay_id"])
-    captions = " ".join(c.value for c in at.caption)
-    assert "pmol/L by kit and form" in captions and "-fold" in captions
+    assert at.query_params["tab"] == "catalogue"  # a shared link opens the same tab
+    linked = run_app("assays", {"tab": ["undetectable"]})
+    assert [s.value for s in linked.subheader] == ["Share of groups below detection, per kit"]
 
 
 def test_the_kit_filter_narrows_every_page():

@@ -23,6 +23,12 @@ def test_the_bundled_data_pool_case_control_questions_across_kits_at_the_default
     pooled = answers[answers["Not pooled because"] == ""]
     assert len(pooled) >= 1 and (pooled["Studies (k)"] >= 2).all()
     assert pooled["95% CI"].str.contains(" to ").all()
+    assert not at.code  # the command line waits until its section is opened (no syntax highlighter before charts)
+    forest = at.get("plotly_chart")[0].proto.spec  # the first chart: every pooled question at a glance
+    for question in pooled["Question"]:
+        assert question.split(" · ")[0] in forest
+    at.session_state["open_pool_command"] = True
+    at.run()
     assert any("python -m rankl_atlas pool" in c.value for c in at.code)
     assert not any("Pooled r" in d.value.columns for d in at.dataframe)  # other sections wait for their tab
     open_tab(at, "Serum vs bone")

@@ -36,5 +36,8 @@ def test_reading_unlabelled_spreads_as_sd_pools_more_and_goes_into_the_url(serve
     after = page.get_by_text("have at least two studies to pool").inner_text()
     assert int(after.split()[0]) > int(before.split()[0])
     assert parse_qs(urlparse(page.url).query)["spread"] == ["sd"]
-    assert "--spread sd" in page.locator("[data-testid='stCode']").first.inner_text()
+    page.locator("[data-testid='stExpander'] summary", has_text="The same numbers from the command line").click()
+    command = page.locator("[data-testid='stExpander'] [data-testid='stCode']").first
+    command.wait_for(timeout=30_000)  # drawn by the rerun that opening the section starts
+    assert "--spread sd" in command.inner_text()
     assert app_errors(page) == []

@@ -196,3 +196,44 @@ def test_the_forest_plot_writes_a_papers_p_once_with_one_equals_sign():
     assert charts._paper_p_text({"paper_p_text": "0.004"}) == "p = 0.004"
     assert charts._paper_p_text({"paper_p_text": "<0.001"}) == "p <0.001"
     assert charts._paper_p_text({"paper_p_text": None}) == "p not given"
+
+
+def test_the_pooled_answers_chart_draws_each_pooled_question_once_the_most_studies_first_with_its_intervals():
+    # Three questions, written out by hand: one not pooled (k = 1), one pooled from 2 studies (no prediction
+    # interval), one from 4 studies (with one). The chart shows the two pooled, k = 4 at the top.
+    table = pd.DataFrame(
+        {
+            "question": [
+                "Diabetes · OPG · cases vs controls",
+                "Fracture · OPG · cases vs controls",
+                "CVD · RANKL · cases vs controls",
+            ],
+            "k": [4, 1, 2],
+            "n_total": [400, 50, 90],
+            "estimate": [0.51, float("nan"), -0.46],
+            "ci_low": [0.27, float("nan"), -0.77],
+            "ci_high": [0.75, float("nan"), -0.14],
+            "pi_low": [-0.38, float("nan"), float("nan")],
+            "pi_high": [1.39, float("nan"), float("nan")],
+            "i2_percent": [60.0, float("nan"), 0.0],
+            "reason": ["", "fewer than two studies", ""],
+        }
+    )
+    fig = charts.build_pooled_answers(table)
+    assert list(fig.layout.yaxis.ticktext) == ["Diabetes · OPG (k=4)", "CVD · RANKL (k=2)"]
+    diamonds = next(t for t in fig.data if t.name.startswith("Pooled g"))
+    assert list(diamonds.x) == [0.51, -0.46] and list(diamonds.y) == [0, 1]
+    # the error bars reach the CI ends: 0.75 - 0.51 = 0.24 above, 0.51 - 0.27 = 0.24 below; -0.14 + 0.46 = 0.32,
+    # -0.46 + 0.77 = 0.31
+    assert [round(v, 2) for v in diamonds.error_x.array] == [0.24, 0.32]
+    assert [round(v, 2) for v in diamonds.error_x.arrayminus] == [0.24, 0.31]
+    # The axis fits the CIs and 0, with 10 % room: from -0.77 to 0.75 is 1.52 wide, so -0.77 - 0.152 = -0.922 to
+    # 0.75 + 0.152 = 0.902. Only the k = 4 question has a prediction interval (-0.38 to 1.39): it is drawn to the
+    # axis's right end, with an arrow there, and its whole span is in the hover.
+    assert [round(v, 3) for v in fig.layout.xaxis.range] == [-0.922, 0.902]
+    interval = next(t for t in fig.data if t.mode == "lines")
+    assert [None if v is None else round(v, 3) for v in interval.x] == [-0.38, 0.902, None]
+    assert list(interval.y) == [0, 0, None]
+    arrow = next(t for t in fig.data if t.name == "prediction interval runs past the axis")
+    assert list(arrow.marker.symbol) == ["triangle-right"] and list(arrow.y) == [0]
+    assert [row[3] for row in diamonds.customdata] == ["-0.38 to 1.39", "none (k < 3)"]
