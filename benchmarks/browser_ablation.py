@@ -7,8 +7,9 @@ Run: PYTHONPATH=src:. .venv/bin/python benchmarks/browser_ablation.py [--changes
 
 Each change selects or clears the sidebar's disease (alternating) and is timed inside the page with
 performance.now(): from the key press or click to the first change of the chart's DOM (a MutationObserver, no
-polling interval), and to the first check, every 20 ms, that finds the chart changed and the script state notRunning. Prints the median of each and its difference from the
-floor measured in the same run. Why: the atlas's filter → chart stays above 1.3× the floor (docs/load.md).
+polling interval), to the first check, every 20 ms, that finds the chart changed and the script state notRunning,
+and the main thread's work from the change until 300 ms after it (Chromium's TaskDuration). Prints the median of each
+and its difference from the floor measured in the same run. Why: the atlas's filter → chart stays above 1.3× the floor (docs/load.md).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ WATCH_JS = f"""() => {{
   window.__count = {COUNT_JS};
   window.__t = {{start: performance.now(), chart: null, idle: null, count: window.__count()}};
   const mark = () => {{ if (window.__t.chart === null) window.__t.chart = performance.now(); }};
-  new MutationObserver((_, obs) => {{ mark(); obs.disconnect(); }})
+  if (chart) new MutationObserver((_, obs) => {{ mark(); obs.disconnect(); }})
     .observe(chart, {{childList: true, subtree: true, attributes: true, characterData: true}});
   new MutationObserver((_, obs) => {{ if (first() !== chart) {{ mark(); obs.disconnect(); }} }})
     .observe(document.querySelector("[data-testid='stMain']") || document.body, {{childList: true, subtree: true}});
@@ -63,16 +64,25 @@ DONE_JS = """() => {
 }"""
 
 
-async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float]]:
-    """Milliseconds to the chart's change and to idle, for `changes` filter changes in one session."""
+async def main_thread_ms(cdp) -> float:
+    """The page's main-thread task time so far (Chromium's Performance.getMetrics TaskDuration), in ms."""
+    metrics = (await cdp.send("Performance.getMetrics"))["metrics"]
+    return 1000 * next(m["value"] for m in metrics if m["name"] == "TaskDuration")
+
+
+async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float], list[float]]:
+    """Milliseconds to the chart's change, to idle, and of main-thread work (from the change until 300 ms after
+    idle), for `changes` filter changes in one session."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
         tab = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+        cdp = await tab.context.new_cdp_session(tab)
+        await cdp.send("Performance.enable")
         await tab.goto(url)
         await tab.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg", state="attached", timeout=60_000)
         await wait_for_app(tab)
         box = tab.locator(SIDEBAR_MULTI).first
-        to_chart, to_idle = [], []
+        to_chart, to_idle, busy = [], [], []
         for i in range(changes):
             if i % 2 == 0:
                 await box.locator("input").click()
@@ -83,6 +93,7 @@ async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float
                 action = box.get_by_role("button", name=f"Remove {DISEASE}").click()
             await tab.wait_for_timeout(300)
             await tab.evaluate(WATCH_JS)
+            before = await main_thread_ms(cdp)
             await action
             await tab.wait_for_function(DONE_JS, timeout=60_000, polling=20)
             t = await tab.evaluate("() => window.__t")
@@ -91,8 +102,9 @@ async def timed_changes(url: str, changes: int) -> tuple[list[float], list[float
             if t["idle"] is not None:
                 to_idle.append(t["idle"] - t["start"])
             await tab.wait_for_timeout(300)
+            busy.append(await main_thread_ms(cdp) - before)
         await browser.close()
-    return to_chart, to_idle
+    return to_chart, to_idle, busy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,11 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         server = start_server(logs, env={**env, "RANKL_ATLAS_DATA": str(args.atlas)})
         try:
             for page in args.pages:
-                to_chart, to_idle = asyncio.run(timed_changes(f"{server.url}/{page}", args.changes))
+                to_chart, to_idle, busy = asyncio.run(timed_changes(f"{server.url}/{page}", args.changes))
                 chart = f"{statistics.median(to_chart):.0f} ms (worst {max(to_chart):.0f})" if to_chart else "-"
                 print(
                     f"/{page}: chart {chart} in {len(to_chart)} of {len(to_idle)} changes, script finished "
-                    f"{statistics.median(to_idle):.0f} ms (worst {max(to_idle):.0f}); each: {[round(x) for x in to_idle]}",
+                    f"{statistics.median(to_idle):.0f} ms (worst {max(to_idle):.0f}); each: {[round(x) for x in to_idle]}; "
+                    f"main thread {statistics.median(busy):.0f} ms per change",
                     flush=True,
                 )
         finally:
@@ -122,19 +135,21 @@ def main(argv: list[str] | None = None) -> int:
     for variant in args.variants:
         server = start_server(logs, env={**env, "FLOOR_VARIANT": variant}, script="benchmarks/floor_variants.py")
         try:
-            to_chart, to_idle = asyncio.run(timed_changes(server.url + "/", args.changes))
+            to_chart, to_idle, busy = asyncio.run(timed_changes(server.url + "/", args.changes))
         finally:
             stop_server(server)
         chart, idle = statistics.median(to_chart), statistics.median(to_idle) if to_idle else float("nan")
         if variant == "" and floor is None:
             floor = chart
-        rows.append((variant or "floor", chart, idle, chart - floor))
+        rows.append((variant or "floor", chart, idle, chart - floor, statistics.median(busy)))
         print(f"{variant or 'floor'}: to chart {[round(x) for x in to_chart]}", flush=True)
     print(f"\nMedian of {args.changes} changes per variant, one fresh server each, {os.cpu_count()} cores.\n")
-    print("| variant | change → chart (ms) | change → script finished (ms) | chart: + ms over the floor |")
-    print("|---|---|---|---|")
-    for name, chart, idle, extra in rows:
-        print(f"| {name} | {chart:.0f} | {idle:.0f} | {extra:+.0f} |")
+    print(
+        "| variant | change → chart (ms) | change → script finished (ms) | chart: + ms over the floor | main thread (ms) |"
+    )
+    print("|---|---|---|---|---|")
+    for name, chart, idle, extra, work in rows:
+        print(f"| {name} | {chart:.0f} | {idle:.0f} | {extra:+.0f} | {work:.0f} |")
     return 0
 
 
