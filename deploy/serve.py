@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import importlib.util
 import json
 import os
 import secrets
@@ -60,10 +61,22 @@ def free_port(host: str = LOOPBACK) -> int:
         return sock.getsockname()[1]
 
 
+def streamlit_static_dir() -> Path:
+    """The folder the installed Streamlit serves its web app from (index.html, static/js, static/css, ...)."""
+    spec = importlib.util.find_spec("streamlit")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
 def render_config(
-    worker_ports: list[int], listen: str, run_dir: Path, access_log: bool = False, template: Path = TEMPLATE
+    worker_ports: list[int],
+    listen: str,
+    run_dir: Path,
+    access_log: bool = False,
+    template: Path = TEMPLATE,
+    static_dir: Path | None = None,
 ) -> str:
-    """The nginx config for these workers; listen is 'ADDRESS:PORT'."""
+    """The nginx config for these workers; listen is 'ADDRESS:PORT'; static_dir: Streamlit's web folder (the
+    installed package's by default), whose scripts nginx serves itself."""
     if not worker_ports:
         raise ValueError("at least one worker")
     servers = "\n".join(f"        server {LOOPBACK}:{p} max_fails=1 fail_timeout=5s;" for p in worker_ports)
@@ -75,6 +88,7 @@ def render_config(
         "cookie": COOKIE,
         "servers": servers,
         "listen": listen,
+        "static_dir": str(static_dir or streamlit_static_dir()),
     }
     text = template.read_text()
     for key, value in values.items():

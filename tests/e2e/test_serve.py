@@ -155,6 +155,9 @@ def test_two_workers_behind_nginx_serve_sticky_sessions_and_stop_cleanly(browser
     assert len(procs) >= 4  # launcher, nginx master and worker, two Streamlit processes
     assert not (run_dir / "serve.json").exists()
 
+    # Streamlit's scripts came from nginx itself (no upstream), and the page worked with them (checked above).
+    scripts = [line for line in (run_dir / "nginx-access.log").read_text().splitlines() if "GET /static/js/" in line]
+    assert scripts and all(" 200 " in line and "upstream=- " in line for line in scripts), scripts[:3]
     seen = served_by(run_dir / "nginx-access.log")
     assert all(len(addresses) == 1 for addresses in seen.values()), seen  # sticky: one worker per browser
     worker_addresses = {f"127.0.0.1:{w['port']}" for w in state["workers"]}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import streamlit
 
 from tests.conftest import ROOT
 
@@ -35,6 +37,15 @@ def test_config_hashes_on_a_cookie_set_by_nginx_and_proxies_websockets(tmp_path)
     assert f"access_log {tmp_path}/nginx-access.log rankl;" in serve.render_config([1], "127.0.0.1:1", tmp_path, True)
     with pytest.raises(ValueError):
         serve.render_config([], "127.0.0.1:1", tmp_path)
+
+
+def test_nginx_serves_streamlits_own_scripts_from_the_installed_package(tmp_path):
+    web = Path(streamlit.__file__).parent / "static"
+    assert (web / "index.html").exists() and any((web / "static" / "js").glob("*.js"))
+    conf = serve.render_config([8601], "127.0.0.1:8080", tmp_path)
+    assert f"alias {web}/static/;" in conf
+    assert "application/javascript js;" in conf  # module scripts must not go out as application/octet-stream
+    assert f"alias {tmp_path}/static/;" in serve.render_config([8601], "127.0.0.1:8080", tmp_path, static_dir=tmp_path)
 
 
 def test_nginx_accepts_the_config(tmp_path):
