@@ -118,9 +118,10 @@ def _cases_vs_controls(ctx: Context, evidence: _LazyEvidence, settings: answers.
                 key="pooled_answers",
                 depends_on=(settings,),
                 title="Pooled answers: cases versus controls",
-                alt=f"The {len(options)} pooled questions, the most studies first: pooled Hedges' g with 95% CI "
-                "(diamonds and bars) and the 95% prediction interval where there are three or more studies (dotted; the "
-                "axis fits the CIs, and an arrow marks a prediction interval that runs past it).",
+                alt=f"The {len(options)} pooled questions (at most {decimate.MAX_POOLED_ANSWERS} drawn), the most "
+                "studies first: pooled Hedges' g with 95% CI (diamonds and bars) and the 95% prediction interval where "
+                "there are three or more studies (dotted; the axis fits the CIs, and an arrow marks a prediction "
+                "interval that runs past it).",
                 data=lambda: atlas_tables.labelled_answers(table[table["reason"] == ""]),
             )
         ui.table(

@@ -10,7 +10,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from rankl_atlas.decimate import MAX_FOREST_STRATA, largest, largest_note, sample_note, seeded_sample
+from rankl_atlas.decimate import (
+    MAX_FOREST_STRATA,
+    MAX_POOLED_ANSWERS,
+    largest,
+    largest_note,
+    sample_note,
+    seeded_sample,
+)
 from rankl_atlas.labels import study_label_map
 from rankl_atlas.schema import (
     ANALYTE,
@@ -1042,7 +1049,7 @@ def build_answer_forest(
 
 
 def pooled_answers_range(table: pd.DataFrame) -> tuple[float, float]:
-    """The pooled-answers chart's x range: every pooled 95% CI and g = 0, with 10 % room each side. Prediction
+    """The pooled-answers chart's x range: the pooled 95% CIs of `table` and g = 0, with 10 % room each side. Prediction
     intervals are not fitted (one wide interval would shrink every CI to a dot); what lies beyond is clipped."""
     pooled = table[table["reason"] == ""]
     low = min([0.0, *pooled["ci_low"].dropna()])
@@ -1055,13 +1062,15 @@ def build_pooled_answers(table: pd.DataFrame) -> go.Figure:
     """Every pooled case–control question at a glance: one row per question (the most studies first), its pooled
     Hedges' g with 95% CI and, where there are three or more studies, its 95% prediction interval (a dotted line;
     an arrow where it runs past the axis, fitted to the CIs)."""
-    pooled = table[table["reason"] == ""].sort_values(["k", "n_total"], ascending=False)
+    pooled = table[table["reason"] == ""].sort_values(["k", "n_total"], ascending=False, kind="stable")
+    note = largest_note(len(pooled), MAX_POOLED_ANSWERS, "pooled questions", "studies")
+    pooled = pooled.head(MAX_POOLED_ANSWERS)
     names = [
         f"{q.replace(' · cases vs controls', '')} (k={k})" for q, k in zip(pooled["question"], pooled["k"], strict=True)
     ]
     ys = list(range(len(pooled)))
     estimate = pooled["estimate"].to_numpy(float)
-    left, right = pooled_answers_range(table)
+    left, right = pooled_answers_range(pooled)
     traces: list[dict] = []
     xs: list = []
     lines_y: list = []
@@ -1105,6 +1114,7 @@ def build_pooled_answers(table: pd.DataFrame) -> go.Figure:
                      line=dict(color="#555555", width=1, dash="dot"))  # fmt: skip
     return _figure(
         traces,
+        note=note,
         shapes=[no_effect],
         yaxis=dict(tickvals=ys, ticktext=[_wrap(n, 44) for n in names], range=[len(ys) - 0.4, -0.6],
                    showgrid=False, zeroline=False, automargin=True),

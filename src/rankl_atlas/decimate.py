@@ -19,6 +19,8 @@ MAX_POINTS = 1000
 MAX_TABLE_ROWS = 1000
 #: Strata one forest plot draws at most (the bundled dataset has 10; 431 at 100× made a plot 34,000 px tall).
 MAX_FOREST_STRATA = 60
+#: Questions on the pooled-answers chart (one row each); the answers table beside it lists them all.
+MAX_POOLED_ANSWERS = 25
 #: The sample's seed: the same rows give the same sample in every session and every run.
 SAMPLE_SEED = 24
 

@@ -237,3 +237,26 @@ def test_the_pooled_answers_chart_draws_each_pooled_question_once_the_most_studi
     arrow = next(t for t in fig.data if t.name == "prediction interval runs past the axis")
     assert list(arrow.marker.symbol) == ["triangle-right"] and list(arrow.y) == [0]
     assert [row[3] for row in diamonds.customdata] == ["-0.38 to 1.39", "none (k < 3)"]
+
+
+def test_the_pooled_answers_chart_keeps_the_25_questions_with_the_most_studies_and_says_so():
+    # 30 pooled questions with k = 2 … 31: the chart draws k = 31 down to 7 (25 rows) and says the table has all.
+    ks = list(range(2, 32))
+    table = pd.DataFrame(
+        {
+            "question": [f"Condition {k} · OPG · cases vs controls" for k in ks],
+            "k": ks,
+            "n_total": [10 * k for k in ks],
+            "estimate": [0.1] * 30,
+            "ci_low": [-0.2] * 30,
+            "ci_high": [0.4] * 30,
+            "pi_low": [float("nan")] * 30,
+            "pi_high": [float("nan")] * 30,
+            "i2_percent": [0.0] * 30,
+            "reason": [""] * 30,
+        }
+    )
+    fig = charts.build_pooled_answers(table)
+    labels = list(fig.layout.yaxis.ticktext)
+    assert len(labels) == 25 and labels[0] == "Condition 31 · OPG (k=31)" and labels[-1] == "Condition 7 · OPG (k=7)"
+    assert "Showing the 25 of 30 pooled questions with the most studies" in fig.layout.title.text
