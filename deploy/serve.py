@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import gzip
 import importlib.util
 import json
 import os
@@ -65,6 +66,28 @@ def streamlit_static_dir() -> Path:
     """The folder the installed Streamlit serves its web app from (index.html, static/js, static/css, ...)."""
     spec = importlib.util.find_spec("streamlit")
     return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+#: Text files nginx sends compressed (gzip_static) when the browser accepts it: Streamlit's scripts, styles, manifest.
+COMPRESSED = (".js", ".css", ".json", ".svg")
+
+
+def compressed_static(source: Path, target: Path) -> Path:
+    """A copy of Streamlit's web folder for nginx to serve: each file a symbolic link to the installed one, and beside
+    each script or style its gzip (level 6) for nginx's gzip_static. A first visit's ≈ 10 MB of scripts go out as
+    ≈ 3 MB. Nothing is written into the package; the copy is rebuilt at every start (≈ 1 s)."""
+    if target.exists():
+        shutil.rmtree(target)
+    for path in sorted(source.rglob("*")):
+        if not path.is_file():
+            continue
+        copy = target / path.relative_to(source)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.symlink_to(path)
+        if path.suffix in COMPRESSED:
+            packed = copy.with_name(copy.name + ".gz")
+            packed.write_bytes(gzip.compress(path.read_bytes(), compresslevel=6, mtime=0))
+    return target
 
 
 def render_config(
@@ -189,7 +212,8 @@ def serve(args: argparse.Namespace) -> int:
     ports = [free_port() for _ in range(args.workers)]
     listen = f"{args.address}:{args.port}"
     conf = run_dir / "nginx.conf"
-    conf.write_text(render_config(ports, listen, run_dir, access_log=args.access_log))
+    web = compressed_static(streamlit_static_dir(), run_dir / "web")
+    conf.write_text(render_config(ports, listen, run_dir, access_log=args.access_log, static_dir=web))
     check = subprocess.run(
         [nginx, "-t", "-q", "-p", str(run_dir), "-c", str(conf), "-e", str(run_dir / "nginx-error.log")],
         capture_output=True,

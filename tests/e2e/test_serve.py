@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import re
@@ -101,6 +102,16 @@ def test_two_workers_behind_nginx_serve_sticky_sessions_and_stop_cleanly(browser
         sticky = f"{serve.COOKIE}=0123456789abcdef0123456789abcdef"
         for _ in range(8):
             get(f"{url}/_stcore/host-config", cookie=sticky)
+
+        # Streamlit's largest script, from nginx: gzip to a client that accepts it, the same bytes as the package's.
+        plotly = next((serve.streamlit_static_dir() / "static" / "js").glob("PlotlyChart.*.js"))
+        script_url = f"{url}/static/js/{plotly.name}"
+        with urllib.request.urlopen(urllib.request.Request(script_url, headers={"Accept-Encoding": "gzip"})) as r:
+            assert r.headers["Content-Encoding"] == "gzip" and "immutable" in r.headers["Cache-Control"]
+            packed = r.read()
+        assert gzip.decompress(packed) == plotly.read_bytes() and len(packed) < plotly.stat().st_size / 2
+        with urllib.request.urlopen(script_url) as r:
+            assert r.headers["Content-Encoding"] is None and r.read() == plotly.read_bytes()
 
         # Two browsers, each with its own working session: the page loads, a filter change reruns.
         contexts = [browser.new_context(viewport={"width": 1280, "height": 800}) for _ in range(2)]

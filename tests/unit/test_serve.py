@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import subprocess
 import sys
@@ -46,6 +47,24 @@ def test_nginx_serves_streamlits_own_scripts_from_the_installed_package(tmp_path
     assert f"alias {web}/static/;" in conf
     assert "application/javascript js;" in conf  # module scripts must not go out as application/octet-stream
     assert f"alias {tmp_path}/static/;" in serve.render_config([8601], "127.0.0.1:8080", tmp_path, static_dir=tmp_path)
+
+
+def test_the_web_folder_for_nginx_links_each_file_and_gzips_scripts_without_writing_into_the_source(tmp_path):
+    source = tmp_path / "package"
+    (source / "static" / "js").mkdir(parents=True)
+    script = source / "static" / "js" / "main.abc.js"
+    script.write_text("const answer = 42;\n" * 200)
+    (source / "favicon.png").write_bytes(b"\x89PNG not text")
+    before = sorted(p.name for p in source.rglob("*"))
+    web = serve.compressed_static(source, tmp_path / "run" / "web")
+    linked = web / "static" / "js" / "main.abc.js"
+    assert linked.is_symlink() and linked.resolve() == script.resolve()
+    assert gzip.decompress((web / "static" / "js" / "main.abc.js.gz").read_bytes()) == script.read_bytes()
+    assert (web / "favicon.png").is_symlink() and not (web / "favicon.png.gz").exists()  # images are not gzipped
+    assert sorted(p.name for p in source.rglob("*")) == before  # nothing written into the package
+    (web / "stale.js").write_text("left from an earlier start")
+    serve.compressed_static(source, web)
+    assert not (web / "stale.js").exists()  # rebuilt at every start
 
 
 def test_nginx_accepts_the_config(tmp_path):
