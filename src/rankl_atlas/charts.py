@@ -1062,7 +1062,11 @@ def build_pooled_answers(table: pd.DataFrame) -> go.Figure:
     """Every pooled case–control question at a glance: one row per question (the most studies first), its pooled
     Hedges' g with 95% CI and, where there are three or more studies, its 95% prediction interval (a dotted line;
     an arrow where it runs past the axis, fitted to the CIs)."""
-    pooled = table[table["reason"] == ""].sort_values(["k", "n_total"], ascending=False, kind="stable")
+    from rankl_atlas.answers import pooled_questions  # here: the Overview imports charts, not the pooling code
+
+    pooled = table.set_index("question", drop=False).loc[
+        pooled_questions(table)
+    ]  # the page's "Open one question" order
     note = largest_note(len(pooled), MAX_POOLED_ANSWERS, "pooled questions", "studies")
     pooled = pooled.head(MAX_POOLED_ANSWERS)
     names = [
