@@ -31,7 +31,7 @@ from benchmarks.run import SIDEBAR_MULTI, wait_for_app  # noqa: E402
 from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server  # noqa: E402
 
 DISEASE = "Rheumatoid arthritis"
-VARIANTS = ("", "white", "atlas", "extras", "second", "metrics", "markdown", "sidebar", "")
+VARIANTS = ("", "white", "atlas", "extras", "second", "metrics", "markdown", "sidebar", "nav,required", "")
 #: The count line's text ("Filters keep N of M studies ..."), or null on a page without one (the floor app).
 COUNT_JS = """() => {
   const line = [...document.querySelectorAll("[data-testid='stCaptionContainer'], [data-testid='stMarkdownContainer']")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rankl_atlas import charts
+from rankl_atlas import charts, figures
 from rankl_atlas import tables as atlas_tables
 from tests.app.conftest import count_caption, open_tab, run_app
 
@@ -57,12 +57,16 @@ def test_a_closed_section_builds_nothing_and_opening_it_shows_its_table(monkeypa
     assert any("Not drawn because" in d.value.columns for d in opened.dataframe)
 
 
-def test_the_figure_downloads_are_offered_once_their_menu_is_opened():
-    closed = run_app("overview")
-    assert not [b for b in closed.get("download_button") if b.label == "SVG (vector)"]
-    opened = run_app("overview", open_sections=("overview_per_year_downloads",))
-    labels = [b.label for b in opened.get("download_button")]
-    assert labels.count("SVG (vector)") == 1 and "PNG 300 dpi, single column (85 mm)" in labels
+def test_every_chart_offers_its_figure_downloads_at_once_and_makes_no_file_until_one_is_clicked(monkeypatch):
+    exports = counting(monkeypatch, figures, "figure_bytes")
+    at = run_app("overview")
+    labels = [b.label for b in at.get("download_button")]
+    # the Overview's two charts, each with its menu of three formats, drawn without the reader opening anything
+    assert labels.count("SVG (vector)") == 2
+    assert (
+        labels.count("PNG 300 dpi, single column (85 mm)") == labels.count("PNG 300 dpi, double column (180 mm)") == 2
+    )
+    assert exports[0] == 0  # no image rendered by the page's run: each file is made when its button is clicked
 
 
 def test_a_filter_under_more_filters_keeps_applying_while_the_section_is_closed():

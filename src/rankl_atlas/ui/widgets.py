@@ -264,24 +264,26 @@ def chart(
     )
     st.caption(caption)
     show = st.toggle("Show the data behind this chart", key=f"{key}_show_data")
-    downloads = st.popover("Download figure", icon=":material/download:", key=f"{key}_downloads", on_change="rerun")
-    if downloads.open:  # its buttons are drawn (and their files registered) only when the reader opens it
-        title = title or alt.split(". ")[0].rstrip(".")
-        source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
-        with downloads:
-            for fmt, column, label_text in (
-                ("svg", "double", "SVG (vector)"),
-                ("png", "single", "PNG 300 dpi, single column (85 mm)"),
-                ("png", "double", "PNG 300 dpi, double column (180 mm)"),
-            ):
-                st.download_button(
-                    label_text,
-                    partial(figures.figure_bytes, fig, title, caption, source, fmt, column),
-                    file_name=f"rankl-atlas_v{ctx.metadata.get('version', '')}_{key}_{column}_{ctx.filters.slug()}.{fmt}",
-                    mime="image/svg+xml" if fmt == "svg" else "image/png",
-                    key=f"{key}_{fmt}_{column}",
-                    on_click="ignore",
-                )
+    # The menu opens and closes in the browser, without a rerun: its buttons are drawn on every run and each file is
+    # made only when its button is clicked. A menu drawn only when opened (a rerun on open and on close) left, when a
+    # reader closed and reopened it quickly, the previous run's buttons on screen, whose files the server had
+    # already dropped: the click downloaded nothing (seen under load; docs/load.md, *Figure downloads*).
+    title = title or alt.split(". ")[0].rstrip(".")
+    source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
+    with st.popover("Download figure", icon=":material/download:", key=f"{key}_downloads"):
+        for fmt, column, label_text in (
+            ("svg", "double", "SVG (vector)"),
+            ("png", "single", "PNG 300 dpi, single column (85 mm)"),
+            ("png", "double", "PNG 300 dpi, double column (180 mm)"),
+        ):
+            st.download_button(
+                label_text,
+                partial(figures.figure_bytes, fig, title, caption, source, fmt, column),
+                file_name=f"rankl-atlas_v{ctx.metadata.get('version', '')}_{key}_{column}_{ctx.filters.slug()}.{fmt}",
+                mime="image/svg+xml" if fmt == "svg" else "image/png",
+                key=f"{key}_{fmt}_{column}",
+                on_click="ignore",
+            )
     if show:
         data = data() if callable(data) else data  # expensive tables are built only when the reader asks
         if len(data) > MAX_TABLE_ROWS:

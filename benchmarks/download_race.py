@@ -1,0 +1,118 @@
+"""Figure downloads under load: how often a reader who closes the *Download figure* menu, opens it again and clicks a
+format at once gets no file (docs/load.md, *Figure downloads under load*).
+
+Run: PYTHONPATH=src:. .venv/bin/python benchmarks/download_race.py [--tries 3] [--viewers 50] [--think 0.2]
+
+A fresh Streamlit server on the bundled data; unless --viewers is 0, benchmarks/loadgen.py drives that many
+protocol-level viewers on the Overview at the same time (a change every --think seconds each). In Chromium, on the
+Overview's first chart, each try: open the menu, download the SVG, close it (Escape), open it again after 0, 100 or
+300 ms, close it. Prints, per delay, the downloads that never arrived (60 s each), the rerun requests the browser sent
+while opening and closing the menu, and how many files the server failed to make (`Error executing deferred callable` in its log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+
+from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server, wait_for_app  # noqa: E402
+
+DELAYS_MS = (0, 100, 300)
+MENU, FORMAT = "Download figure", "SVG (vector)"
+
+
+def count_reruns(tab) -> list[int]:
+    """A list that grows by one for each rerun request the page sends on its websocket."""
+    sent: list[int] = []
+
+    def frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg()
+            message.ParseFromString(payload)
+            if message.HasField("rerun_script"):
+                sent.append(1)
+
+    tab.on("websocket", lambda socket: socket.on("framesent", frame))
+    return sent
+
+
+def run_tries(url: str, tries: int) -> tuple[dict[int, int], dict[int, int]]:
+    """Per delay: downloads that never arrived, and rerun requests sent while the menu was opened and closed."""
+    missing = dict.fromkeys(DELAYS_MS, 0)
+    reruns = dict.fromkeys(DELAYS_MS, 0)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
+        tab = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
+        sent = count_reruns(tab)
+        tab.goto(url)
+        tab.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg", timeout=60_000)
+        wait_for_app(tab)
+        for _ in range(tries):
+            for delay in DELAYS_MS:
+                before = len(sent)
+                tab.get_by_text(MENU).first.click()
+                try:
+                    with tab.expect_download(timeout=60_000):
+                        tab.get_by_text(FORMAT).first.click()
+                except Exception:  # noqa: BLE001 - a download that never came is what is counted
+                    missing[delay] += 1
+                tab.keyboard.press("Escape")
+                tab.wait_for_timeout(delay)
+                tab.get_by_text(MENU).first.click()
+                tab.get_by_text(FORMAT).first.wait_for(state="visible", timeout=60_000)
+                tab.keyboard.press("Escape")
+                tab.get_by_text(FORMAT).first.wait_for(state="hidden", timeout=60_000)
+                reruns[delay] += len(sent) - before
+                wait_for_app(tab)
+        browser.close()
+    return missing, reruns
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tries", type=int, default=3, help="tries per delay")
+    parser.add_argument("--viewers", type=int, default=50, help="protocol-level viewers changing filters (0: idle)")
+    parser.add_argument("--think", type=float, default=0.2, help="seconds between a viewer's changes")
+    args = parser.parse_args(argv)
+    logs = Path(tempfile.mkdtemp(prefix="download-race-"))
+    server = start_server(logs, env={"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])})
+    load = None
+    try:
+        if args.viewers:
+            command = [sys.executable, str(ROOT / "benchmarks" / "loadgen.py"), "--url", server.url, "--page", "/",
+                       "--viewers", str(args.viewers), "--reruns", "100000", "--think", str(args.think),
+                       "--duration", "3600", "--warmup", "0", "--quiet-wait", "0"]  # fmt: skip
+            load = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(15)  # the viewers open the page and start changing it
+        started = time.strftime("%H:%M:%S")
+        missing, reruns = run_tries(f"{server.url}/?disease=osteoporosis", args.tries)
+        load_average = os.getloadavg()[0]
+    finally:
+        if load:
+            load.terminate()
+            load.wait()
+        stop_server(server)
+    not_found = server.log.read_text(errors="replace").count("Error executing deferred callable")
+    total = args.tries * len(DELAYS_MS)
+    print(f"{started}–{time.strftime('%H:%M:%S')} UTC, {args.viewers} viewers (a change every {args.think} s each), "
+          f"load average {load_average:.1f}")  # fmt: skip
+    for delay in DELAYS_MS:
+        print(f"reopened after {delay:>3} ms: {missing[delay]} of {args.tries} downloads never arrived; "
+              f"{reruns[delay]} rerun requests from opening and closing the menu")  # fmt: skip
+    print(f"all: {sum(missing.values())} of {total} downloads missing; the server failed to make {not_found} file(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
