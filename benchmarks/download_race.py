@@ -1,12 +1,13 @@
 """Figure downloads under load: how often a reader who closes the *Download figure* menu, opens it again and clicks a
 format at once gets no file (docs/load.md, *Figure downloads under load*).
 
-Run: PYTHONPATH=src:. .venv/bin/python benchmarks/download_race.py [--tries 3] [--viewers 50] [--think 0.2]
+Run: PYTHONPATH=src:. .venv/bin/python benchmarks/download_race.py [--tries 3] [--viewers 50] [--think 0.2] [--rows]
 
 A fresh Streamlit server on the bundled data; unless --viewers is 0, benchmarks/loadgen.py drives that many
 protocol-level viewers on the Overview at the same time (a change every --think seconds each). In Chromium, on the
 Overview's first chart, each try: open the menu, download the SVG, close it (Escape), open it again after 0, 100 or
-300 ms, close it. Prints, per delay, the downloads that never arrived (60 s each), the rerun requests the browser sent
+300 ms, close it. --rows does the same with the Assays page's *Download exactly these rows* section and its first CSV
+(a section opened and closed by a click on its header). Prints, per delay, the downloads that never arrived (60 s each), the rerun requests the browser sent
 while opening and closing the menu, and how many files the server failed to make (`Error executing deferred callable` in its log).
 """
 
@@ -29,7 +30,11 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server, wait_for_app  # noqa: E402
 
 DELAYS_MS = (0, 100, 300)
-MENU, FORMAT = "Download figure", "SVG (vector)"
+#: What is opened, how it is closed, the button clicked in it and the page: the figure menu, or the table downloads.
+TARGETS = {
+    "figure": ("Download figure", "Escape", "SVG (vector)", "/?disease=osteoporosis"),
+    "rows": ("Download exactly these rows", "click", "CSV", "/assays?disease=osteoporosis"),
+}
 
 
 def count_reruns(tab) -> list[int]:
@@ -47,8 +52,16 @@ def count_reruns(tab) -> list[int]:
     return sent
 
 
-def run_tries(url: str, tries: int) -> tuple[dict[int, int], dict[int, int]]:
+def run_tries(url: str, tries: int, target: str) -> tuple[dict[int, int], dict[int, int]]:
     """Per delay: downloads that never arrived, and rerun requests sent while the menu was opened and closed."""
+    menu, close_by, button, _ = TARGETS[target]
+
+    def close() -> None:
+        if close_by == "Escape":
+            tab.keyboard.press("Escape")
+        else:
+            tab.get_by_text(menu).first.click()
+
     missing = dict.fromkeys(DELAYS_MS, 0)
     reruns = dict.fromkeys(DELAYS_MS, 0)
     with sync_playwright() as playwright:
@@ -56,23 +69,22 @@ def run_tries(url: str, tries: int) -> tuple[dict[int, int], dict[int, int]]:
         tab = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
         sent = count_reruns(tab)
         tab.goto(url)
-        tab.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg", timeout=60_000)
-        wait_for_app(tab)
+        wait_for_app(tab, timeout=60_000)
         for _ in range(tries):
             for delay in DELAYS_MS:
                 before = len(sent)
-                tab.get_by_text(MENU).first.click()
+                tab.get_by_text(menu).first.click()
                 try:
                     with tab.expect_download(timeout=60_000):
-                        tab.get_by_text(FORMAT).first.click()
+                        tab.get_by_role("button", name=button, exact=True).first.click()
                 except Exception:  # noqa: BLE001 - a download that never came is what is counted
                     missing[delay] += 1
-                tab.keyboard.press("Escape")
+                close()
                 tab.wait_for_timeout(delay)
-                tab.get_by_text(MENU).first.click()
-                tab.get_by_text(FORMAT).first.wait_for(state="visible", timeout=60_000)
-                tab.keyboard.press("Escape")
-                tab.get_by_text(FORMAT).first.wait_for(state="hidden", timeout=60_000)
+                tab.get_by_text(menu).first.click()
+                tab.get_by_role("button", name=button, exact=True).first.wait_for(state="visible", timeout=60_000)
+                close()
+                tab.get_by_role("button", name=button, exact=True).first.wait_for(state="hidden", timeout=60_000)
                 reruns[delay] += len(sent) - before
                 wait_for_app(tab)
         browser.close()
@@ -84,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tries", type=int, default=3, help="tries per delay")
     parser.add_argument("--viewers", type=int, default=50, help="protocol-level viewers changing filters (0: idle)")
     parser.add_argument("--think", type=float, default=0.2, help="seconds between a viewer's changes")
+    parser.add_argument("--rows", action="store_true", help="the table downloads of the Assays page, not a figure's")
     args = parser.parse_args(argv)
     logs = Path(tempfile.mkdtemp(prefix="download-race-"))
     server = start_server(logs, env={"PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])})
@@ -96,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             load = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(15)  # the viewers open the page and start changing it
         started = time.strftime("%H:%M:%S")
-        missing, reruns = run_tries(f"{server.url}/?disease=osteoporosis", args.tries)
+        target = "rows" if args.rows else "figure"
+        missing, reruns = run_tries(f"{server.url}{TARGETS[target][3]}", args.tries, target)
         load_average = os.getloadavg()[0]
     finally:
         if load:
@@ -105,11 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         stop_server(server)
     not_found = server.log.read_text(errors="replace").count("Error executing deferred callable")
     total = args.tries * len(DELAYS_MS)
-    print(f"{started}–{time.strftime('%H:%M:%S')} UTC, {args.viewers} viewers (a change every {args.think} s each), "
+    print(f"{target}: {started}–{time.strftime('%H:%M:%S')} UTC, {args.viewers} viewers (a change every {args.think} s each), "
           f"load average {load_average:.1f}")  # fmt: skip
     for delay in DELAYS_MS:
         print(f"reopened after {delay:>3} ms: {missing[delay]} of {args.tries} downloads never arrived; "
-              f"{reruns[delay]} rerun requests from opening and closing the menu")  # fmt: skip
+              f"{reruns[delay]} rerun requests from opening and closing it")  # fmt: skip
     print(f"all: {sum(missing.values())} of {total} downloads missing; the server failed to make {not_found} file(s)")
     return 0
 
