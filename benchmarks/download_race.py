@@ -25,9 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 
-from tests.e2e.conftest import LAUNCH_ARGS, find_chromium, start_server, stop_server, wait_for_app  # noqa: E402
+from tests.e2e.conftest import (  # noqa: E402
+    LAUNCH_ARGS,
+    find_chromium,
+    rerun_requests,
+    start_server,
+    stop_server,
+    wait_for_app,
+)
 
 DELAYS_MS = (0, 100, 300)
 #: What is opened, how it is closed, the button clicked in it and the page: the figure menu, or the table downloads.
@@ -35,21 +41,6 @@ TARGETS = {
     "figure": ("Download figure", "Escape", "SVG (vector)", "/?disease=osteoporosis"),
     "rows": ("Download exactly these rows", "click", "CSV", "/assays?disease=osteoporosis"),
 }
-
-
-def count_reruns(tab) -> list[int]:
-    """A list that grows by one for each rerun request the page sends on its websocket."""
-    sent: list[int] = []
-
-    def frame(payload) -> None:
-        if isinstance(payload, bytes):
-            message = BackMsg()
-            message.ParseFromString(payload)
-            if message.HasField("rerun_script"):
-                sent.append(1)
-
-    tab.on("websocket", lambda socket: socket.on("framesent", frame))
-    return sent
 
 
 def run_tries(url: str, tries: int, target: str) -> tuple[dict[int, int], dict[int, int]]:
@@ -67,7 +58,7 @@ def run_tries(url: str, tries: int, target: str) -> tuple[dict[int, int], dict[i
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=find_chromium(), args=LAUNCH_ARGS, headless=True)
         tab = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
-        sent = count_reruns(tab)
+        sent = rerun_requests(tab)
         tab.goto(url)
         wait_for_app(tab, timeout=60_000)
         for _ in range(tries):

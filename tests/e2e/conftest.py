@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from streamlit.proto import BackMsg_pb2
 
 from tests.conftest import ROOT
 
@@ -168,6 +169,25 @@ def wait_for_app(tab: Page, timeout: float = 30_000) -> None:
 def open_page(tab: Page, url: str) -> None:
     tab.goto(url)
     wait_for_app(tab)
+
+
+def rerun_requests(tab: Page) -> list[str]:
+    """A list that grows each time the page asks the server to rerun its script (a BackMsg rerun_script on the
+    page's websocket). Call before the page is opened."""
+    sent: list[str] = []
+
+    def watch(socket) -> None:
+        def frame(payload) -> None:
+            if isinstance(payload, bytes):
+                message = BackMsg_pb2.BackMsg()
+                message.ParseFromString(payload)
+                if message.HasField("rerun_script"):
+                    sent.append(message.rerun_script.query_string)
+
+        socket.on("framesent", frame)
+
+    tab.on("websocket", watch)
+    return sent
 
 
 def count_text(tab: Page) -> str:

@@ -10,35 +10,15 @@ from urllib.parse import urlencode
 
 import pytest
 from PIL import Image
-from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from rankl_atlas.data import load_tables
 from rankl_atlas.filters import Filters, apply_filters, filter_options, year_bounds
 from rankl_atlas.navigation import PAGE_HEADINGS, PAGES
 from tests.conftest import DATA
-from tests.e2e.conftest import app_errors, count_text, open_page, wait_for_app
+from tests.e2e.conftest import app_errors, count_text, open_page, rerun_requests, wait_for_app
 
 TABLES = load_tables(DATA)
 SHOTS = Path(tempfile.gettempdir()) / "rankl-atlas-screenshots"  # never in the work tree
-
-
-def rerun_requests(tab) -> list[str]:
-    """A list that grows each time the page asks the server to rerun its script (a BackMsg rerun_script on the
-    page's websocket). Call before the page is opened."""
-    sent: list[str] = []
-
-    def watch(socket) -> None:
-        def frame(payload) -> None:
-            if isinstance(payload, bytes):
-                message = BackMsg()
-                message.ParseFromString(payload)
-                if message.HasField("rerun_script"):
-                    sent.append(message.rerun_script.query_string)
-
-        socket.on("framesent", frame)
-
-    tab.on("websocket", watch)
-    return sent
 
 
 def expected_studies(filters: Filters) -> str:

@@ -267,7 +267,7 @@ def chart(
     # The menu opens and closes in the browser, without a rerun: its buttons are drawn on every run and each file is
     # made only when its button is clicked. A menu drawn only when opened (a rerun on open and on close) left, when a
     # reader closed and reopened it quickly, the previous run's buttons on screen, whose files the server had
-    # already dropped: the click downloaded nothing (seen under load; docs/load.md, *Figure downloads*).
+    # already dropped: the click downloaded nothing (seen under load; docs/load.md, *Figure downloads under load*).
     title = title or alt.split(". ")[0].rstrip(".")
     source = f"Source: RANKL Atlas dataset v{ctx.metadata.get('version', '?')}, {view_url(ctx)}"
     with st.popover("Download figure", icon=":material/download:", key=f"{key}_downloads"):
